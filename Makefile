@@ -1,0 +1,47 @@
+# edged — build, run and test. `make run` starts edged; `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+CLIENT_VERSION := 4.8.1
+CLIENT_DIST := host/clientdist/dist
+
+.PHONY: all build run test unit interop fuzz-seed lint client-dist test-deps clean
+
+all: build
+
+# The official browser bundles, fetched from npm at a pinned version and embedded.
+client-dist: $(CLIENT_DIST)/socket.io.js
+$(CLIENT_DIST)/socket.io.js:
+	@mkdir -p $(CLIENT_DIST)
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent socket.io-client@$(CLIENT_VERSION) >/dev/null && \
+	  tar -xzf socket.io-client-$(CLIENT_VERSION).tgz && \
+	  cp package/dist/socket.io.js package/dist/socket.io.js.map \
+	     package/dist/socket.io.min.js package/dist/socket.io.min.js.map \
+	     package/dist/socket.io.msgpack.min.js package/dist/socket.io.msgpack.min.js.map \
+	     $(CURDIR)/$(CLIENT_DIST)/ && rm -rf $$tmp
+	@echo "fetched socket.io-client@$(CLIENT_VERSION) bundles into $(CLIENT_DIST)"
+
+build: client-dist
+	@mkdir -p bin
+	$(GO) build -o bin/edged ./cmd/edged
+
+run: build
+	./bin/edged --listen 127.0.0.1:3000
+
+# npm packages the interop suites need (pinned by test/package-lock.json).
+test-deps:
+	@cd test && npm ci --no-audit --no-fund --loglevel=error
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit: client-dist
+	$(GO) test -race -count=1 ./...
+
+interop: client-dist test-deps
+	cd test && node --test --test-concurrency=1 --test-reporter=spec
+
+test: lint unit interop
+
+clean:
+	rm -rf bin $(CLIENT_DIST)/*.js $(CLIENT_DIST)/*.map test/node_modules
