@@ -1,0 +1,66 @@
+package core
+
+import (
+	"strings"
+	"time"
+
+	"github.com/edged-io/edged/host"
+)
+
+// Handshake describes the request that opened a socket's connection, in the
+// shape the Node.js server gives it: header names lower-case with string
+// values, query values plain strings, time a JavaScript date string, issued
+// epoch milliseconds and address the client IP without port.
+type Handshake struct {
+	Headers map[string]string `json:"headers"`
+	Time    string            `json:"time"`
+	Address string            `json:"address"`
+	XDomain bool              `json:"xdomain"`
+	Secure  bool              `json:"secure"`
+	Issued  int64             `json:"issued"`
+	URL     string            `json:"url"`
+	Query   map[string]string `json:"query"`
+	Auth    map[string]any    `json:"auth"`
+}
+
+// newHandshake builds the handshake of a socket from its engine session.
+func newHandshake(h *host.Handshake, auth map[string]any) *Handshake {
+	hs := &Handshake{
+		Headers: make(map[string]string, len(h.Header)),
+		Query:   make(map[string]string, len(h.Query)),
+		Auth:    auth,
+		Address: h.RemoteAddr,
+		XDomain: h.XDomain,
+		Secure:  h.Secure,
+		URL:     h.URL,
+		Issued:  h.Time.UnixMilli(),
+		Time:    jsDateString(h.Time),
+	}
+	if hs.Auth == nil {
+		hs.Auth = map[string]any{}
+	}
+	for k, v := range h.Header {
+		name := strings.ToLower(k)
+		sep := ", "
+		if name == "cookie" {
+			sep = "; "
+		}
+		hs.Headers[name] = strings.Join(v, sep)
+	}
+	for k, v := range h.Query {
+		if len(v) > 0 {
+			hs.Query[k] = v[len(v)-1]
+		}
+	}
+	return hs
+}
+
+// jsDateString formats t as JavaScript's Date.prototype.toString does, e.g.
+// "Thu Nov 26 2026 07:11:06 GMT+0000 (Coordinated Universal Time)".
+func jsDateString(t time.Time) string {
+	name, _ := t.Zone()
+	if name == "UTC" {
+		name = "Coordinated Universal Time"
+	}
+	return t.Format("Mon Jan 02 2006 15:04:05 GMT-0700") + " (" + name + ")"
+}

@@ -1,0 +1,73 @@
+package core
+
+import "sync"
+
+// serialQueue runs tasks one at a time in push order. A goroutine exists only
+// while tasks are pending, so an idle socket costs no goroutine.
+type serialQueue struct {
+	mu      sync.Mutex
+	tasks   []func()
+	running bool
+	limit   int
+	onPanic func(v any)
+}
+
+// push appends a task and reports false when the queue already holds its
+// limit of pending tasks (the task is then not queued).
+func (q *serialQueue) push(task func()) bool {
+	q.mu.Lock()
+	if q.limit > 0 && len(q.tasks) >= q.limit {
+		q.mu.Unlock()
+		return false
+	}
+	q.tasks = append(q.tasks, task)
+	if q.running {
+		q.mu.Unlock()
+		return true
+	}
+	q.running = true
+	q.mu.Unlock()
+	go q.drain()
+	return true
+}
+
+// pushAlways appends a task regardless of the limit; used for lifecycle tasks
+// (disconnect) that must never be dropped.
+func (q *serialQueue) pushAlways(task func()) {
+	q.mu.Lock()
+	q.tasks = append(q.tasks, task)
+	if q.running {
+		q.mu.Unlock()
+		return
+	}
+	q.running = true
+	q.mu.Unlock()
+	go q.drain()
+}
+
+func (q *serialQueue) drain() {
+	for {
+		q.mu.Lock()
+		if len(q.tasks) == 0 {
+			q.running = false
+			q.tasks = nil
+			q.mu.Unlock()
+			return
+		}
+		task := q.tasks[0]
+		q.tasks[0] = nil
+		q.tasks = q.tasks[1:]
+		q.mu.Unlock()
+		q.run(task)
+	}
+}
+
+// run calls a task; a panic in user code is reported, not allowed to kill the process.
+func (q *serialQueue) run(task func()) {
+	defer func() {
+		if v := recover(); v != nil && q.onPanic != nil {
+			q.onPanic(v)
+		}
+	}()
+	task()
+}
