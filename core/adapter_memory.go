@@ -275,7 +275,6 @@ func (a *MemoryAdapter) RestoreSession(pid, offset string) (*Session, error) {
 	return a.recovery.restore(pid, offset), nil
 }
 
-
 // recoveryBuffer keeps disconnected sessions and recent packets, bounded by
 // age (maxAge) and count (maxPackets).
 type recoveryBuffer struct {

@@ -24,7 +24,9 @@ var ErrServerClosed = errors.New("server closed")
 // ReservedEventError is returned when emitting an event name the protocol reserves.
 type ReservedEventError struct{ Name string }
 
-func (e *ReservedEventError) Error() string { return fmt.Sprintf("%q is a reserved event name", e.Name) }
+func (e *ReservedEventError) Error() string {
+	return fmt.Sprintf("%q is a reserved event name", e.Name)
+}
 
 // ConnectError is the error a namespace middleware returns to refuse a
 // connection with a message and optional data; the client receives both in its
