@@ -176,8 +176,9 @@ func (n *Namespace) doConnect(s *Socket, session *Session, handlers []func(*Sock
 	n.sockets[s.id] = s
 	n.mu.Unlock()
 	n.server.active.Add(1)
-	// The connection handlers run first on the socket's queue, so every event
-	// the client sends after the CONNECT reply finds their listeners.
+	// The connection handlers run first on the socket's queue, after the
+	// CONNECT reply, and before every event the client sends after it.
+	s.queue.hold()
 	s.queue.pushAlways(func() {
 		for _, h := range handlers {
 			h(s)
@@ -196,6 +197,7 @@ func (n *Namespace) doConnect(s *Socket, session *Session, handlers []func(*Sock
 			s.writePacket(&parser.Packet{Type: parser.Event, Namespace: n.name, ID: -1, Data: missed.Data, Attachments: missed.Attachments}, false)
 		}
 	}
+	s.queue.release()
 }
 
 // remove forgets a socket that disconnected.

@@ -45,6 +45,18 @@ func (q *serialQueue) pushAlways(task func()) {
 	go q.drain()
 }
 
+// hold keeps pushed tasks from running until release.
+func (q *serialQueue) hold() {
+	q.mu.Lock()
+	q.running = true
+	q.mu.Unlock()
+}
+
+// release starts running the tasks pushed since hold.
+func (q *serialQueue) release() {
+	go q.drain()
+}
+
 func (q *serialQueue) drain() {
 	for {
 		q.mu.Lock()

@@ -522,3 +522,8 @@ func (e *SocketEmitter) EmitPayloadWithAck(event string, args Payload, cb func(*
 	s.writePacket(p, e.flags.Volatile)
 	return nil
 }
+
+// EmitPayload sends an event whose arguments are already in wire form.
+func (s *Socket) EmitPayload(event string, args Payload) error {
+	return s.emitter().EmitPayload(event, args)
+}
