@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -23,7 +22,7 @@ import (
 // []byte inside those is written as a base64 string, not as an attachment.
 // NaN, infinities and cyclic values are errors.
 func MarshalArgs(args []any) (data json.RawMessage, attachments [][]byte, err error) {
-	m := argsMarshaler{buf: make([]byte, 0, 64)}
+	m := argsMarshaler{buf: make([]byte, 0, 128)}
 	if err := m.array(args, 0); err != nil {
 		return nil, nil, err
 	}
@@ -102,8 +101,14 @@ func (m *argsMarshaler) value(v any, depth int) error {
 			m.buf = append(m.buf, "null"...)
 			return nil
 		}
+		var small [16]string
+		keys := small[:0]
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
 		m.buf = append(m.buf, '{')
-		for i, k := range slices.Sorted(maps.Keys(v)) {
+		for i, k := range keys {
 			if i > 0 {
 				m.buf = append(m.buf, ',')
 			}
