@@ -1,0 +1,270 @@
+package host
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// pollWaiter is a pending polling GET, woken when it has something to send.
+type pollWaiter struct {
+	ready chan struct{}
+}
+
+func (p *pollWaiter) wake() {
+	select {
+	case p.ready <- struct{}{}:
+	default:
+	}
+}
+
+// handshakePolling opens a session on the polling transport; the handshake
+// GET is answered like a poll, with the open packet first.
+func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q url.Values) {
+	c := s.newSession(w, r, q, TransportPolling)
+	if c == nil {
+		return
+	}
+	if !s.register(c) {
+		s.refuse(w, r, CodeBadRequest, map[string]any{"name": "ID_GENERATION_ERROR", "error": "session id already in use"}, false)
+		return
+	}
+	s.open(c)
+	c.servePoll(w, r, true)
+}
+
+// servePolling serves a request of an existing polling session.
+func (c *Conn) servePolling(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		c.servePoll(w, r, false)
+	case http.MethodPost:
+		c.serveData(w, r)
+	default:
+		writeStatus(w, http.StatusInternalServerError)
+	}
+}
+
+// servePoll answers a polling GET with everything queued, waiting until
+// there is something to send. A second concurrent GET is a protocol error
+// that closes the session; so is a GET cancelled by the client.
+func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request, handshake bool) {
+	c.mu.Lock()
+	if c.poll != nil {
+		c.mu.Unlock()
+		c.finish(ReasonTransportError, ErrRequestOverlap)
+		writeStatus(w, http.StatusBadRequest)
+		return
+	}
+	pkts, last, ok := c.takePollLocked()
+	if !ok {
+		waiter := &pollWaiter{ready: make(chan struct{}, 1)}
+		c.poll = waiter
+		for !ok {
+			c.mu.Unlock()
+			select {
+			case <-waiter.ready:
+			case <-r.Context().Done():
+				c.mu.Lock()
+				if c.poll == waiter {
+					c.poll = nil
+				}
+				c.mu.Unlock()
+				c.finish(ReasonTransportError, ErrPollClosed)
+				return
+			}
+			c.mu.Lock()
+			pkts, last, ok = c.takePollLocked()
+		}
+		if c.poll == waiter {
+			c.poll = nil
+		}
+	}
+	c.mu.Unlock()
+	c.srv.writePayload(w, r, pkts, handshake, c.id)
+	if last {
+		c.finish(ReasonForcedClose, nil)
+	}
+}
+
+// takePollLocked decides the answer of a polling GET: ok is false when
+// there is nothing to send yet; last reports that the answer carries the
+// close packet of an orderly close, after which the session ends.
+func (c *Conn) takePollLocked() (pkts []packet, last, ok bool) {
+	switch {
+	case c.state == stateClosed:
+		return []packet{{typ: c.closePacket}}, false, true
+	case c.transport != TransportPolling:
+		// Upgraded: the GET that was pending ends with a noop.
+		return []packet{{typ: packetNoop}}, false, true
+	case c.state == stateClosing:
+		pkts = append(c.queue, packet{typ: packetClose})
+		c.queue, c.queueBytes = nil, 0
+		return pkts, true, true
+	case len(c.queue) > 0:
+		pkts = c.queue
+		c.queue, c.queueBytes = nil, 0
+		return pkts, false, true
+	case c.probed:
+		// An upgrade is being completed: end the poll cycle at once.
+		return []packet{{typ: packetNoop}}, false, true
+	}
+	return nil, false, false
+}
+
+// writePayload writes a polling GET response.
+func (s *Server) writePayload(w http.ResponseWriter, r *http.Request, pkts []packet, handshake bool, sid string) {
+	buf := getBuffer(payloadLen(pkts))
+	*buf = appendPayload((*buf)[:0], pkts)
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(*buf)))
+	s.pollingHeaders(h, r, handshake, sid)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(*buf)
+	putBuffer(buf)
+}
+
+// pollingHeaders adds the headers of every successful polling response and
+// runs the header hooks.
+func (s *Server) pollingHeaders(h http.Header, r *http.Request, handshake bool, sid string) {
+	if ua := r.UserAgent(); strings.Contains(ua, ";MSIE") || strings.Contains(ua, "Trident/") {
+		h.Set("X-XSS-Protection", "0")
+	}
+	h.Set("Cache-Control", "no-store")
+	if handshake {
+		s.handshakeHeaders(h, r, sid)
+	}
+	if s.cfg.Headers != nil {
+		s.cfg.Headers(h, r)
+	}
+}
+
+// serveData handles a polling POST: it decodes the payload and delivers its
+// packets in order before answering "ok". A concurrent POST, a binary body,
+// a body over MaxHTTPBufferSize or a malformed payload close the session.
+func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.posting {
+		c.mu.Unlock()
+		c.finish(ReasonTransportError, ErrRequestOverlap)
+		writeStatus(w, http.StatusBadRequest)
+		return
+	}
+	c.posting = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.posting = false
+		c.mu.Unlock()
+	}()
+
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/octet-stream" {
+		c.finish(ReasonTransportError, fmt.Errorf("binary POST body: %w", ErrBadPacket))
+		writeStatus(w, http.StatusBadRequest)
+		return
+	}
+	limit := c.srv.cfg.MaxHTTPBufferSize
+	if r.ContentLength > limit {
+		c.finish(ReasonTransportError, ErrPayloadTooLarge)
+		writeStatus(w, http.StatusRequestEntityTooLarge)
+		return
+	}
+	buf := getBuffer(int(max(r.ContentLength, 0)) + 1)
+	defer putBuffer(buf)
+	body, err := readBody(*buf, r.Body, limit)
+	*buf = body[:0]
+	if err != nil {
+		c.finish(ReasonTransportError, fmt.Errorf("read POST body: %w", err))
+		writeStatus(w, http.StatusBadRequest)
+		return
+	}
+	if int64(len(body)) > limit {
+		c.finish(ReasonTransportError, ErrPayloadTooLarge)
+		writeStatus(w, http.StatusRequestEntityTooLarge)
+		return
+	}
+	pkts, perr := decodePayload(body)
+	for i := range pkts {
+		// Text packets alias the pooled body; give the handler its own copy.
+		if !pkts[i].binary {
+			pkts[i].data = bytes.Clone(pkts[i].data)
+		}
+	}
+
+	c.inMu.Lock()
+	for _, p := range pkts {
+		if !c.dispatch(p) {
+			break
+		}
+	}
+	c.inMu.Unlock()
+
+	if perr != nil {
+		c.finish(ReasonParseError, perr)
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write(errorBody(CodeBadRequest, ErrorMessage(CodeBadRequest)))
+		return
+	}
+	h := w.Header()
+	// text/html rather than text/plain avoids a download dialog on some
+	// user agents (as the reference server notes).
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	c.srv.pollingHeaders(h, r, false, c.id)
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok")
+}
+
+// readBody reads r into buf, at most limit+1 bytes, so that the caller can
+// tell an over-long body.
+func readBody(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+	lr := io.LimitReader(r, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// Buffers for polling bodies; big ones are left to the garbage collector
+// rather than pinned in the pool.
+const maxPooledBuffer = 64 << 10
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getBuffer(size int) *[]byte {
+	if size > maxPooledBuffer {
+		b := make([]byte, 0, size)
+		return &b
+	}
+	b := bufferPool.Get().(*[]byte)
+	if cap(*b) < size {
+		*b = make([]byte, 0, size)
+	}
+	return b
+}
+
+func putBuffer(b *[]byte) {
+	if cap(*b) > maxPooledBuffer {
+		return
+	}
+	*b = (*b)[:0]
+	bufferPool.Put(b)
+}
