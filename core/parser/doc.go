@@ -49,7 +49,14 @@
 //   - EVENT and ACK must have a payload, and ACK must have an ack id (the
 //     protocol requires both; the reference decoder lets them through);
 //   - a placeholder's num must be an integer (the reference maps 0.5 to
-//     undefined).
+//     undefined);
+//   - a binary header announcing zero attachments ("50-[...]") yields a
+//     plain packet and leaves the Decoder ready for the next one (the
+//     reference emits the packet too, but then fails on the next text
+//     message as if attachments were still due).
+//
+// These differences, and agreement everywhere else, were checked by feeding
+// the fuzz corpus to the reference decoder.
 //
 // Reserved event names ("connect", "disconnect", ...) are accepted here;
 // refusing them is the server's job (see IsReservedEvent).

@@ -170,6 +170,24 @@ func FuzzValidJSON(f *testing.F) {
 		}
 		if valid {
 			checkPlaceholders(trimSpace(data), 2)
+			if lit := trimSpace(data); lit[0] == '"' {
+				var s string
+				json.Unmarshal(lit, &s)
+				for _, want := range []string{"num", "_placeholder", s} {
+					if keyIs(lit, want) != (s == want) && isASCII(want) {
+						t.Fatalf("keyIs(%s, %q) wrong", lit, want)
+					}
+				}
+			}
 		}
 	})
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

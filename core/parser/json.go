@@ -242,14 +242,50 @@ func containsByte(b []byte, c byte) bool {
 	return false
 }
 
-// keyIs reports whether the valid JSON string literal lit decodes to want.
+// keyIs reports whether the valid JSON string literal lit decodes to want,
+// which must be ASCII. It unescapes on the fly and never allocates.
 func keyIs(lit []byte, want string) bool {
 	raw := lit[1 : len(lit)-1]
-	if !containsByte(raw, '\\') {
-		return string(raw) == want
+	j := 0
+	for i := 0; i < len(raw); j++ {
+		if j >= len(want) {
+			return false
+		}
+		c := raw[i]
+		if c != '\\' {
+			i++
+		} else if raw[i+1] != 'u' {
+			c = unescaped[raw[i+1]]
+			i += 2
+		} else {
+			r := hexValue(raw[i+2])<<12 | hexValue(raw[i+3])<<8 | hexValue(raw[i+4])<<4 | hexValue(raw[i+5])
+			if r >= utf8.RuneSelf {
+				return false
+			}
+			c = byte(r)
+			i += 6
+		}
+		if c != want[j] {
+			return false
+		}
 	}
-	return unquote(lit) == want
+	return j == len(want)
 }
+
+// hexValue returns the value of the hex digit c.
+func hexValue(c byte) int {
+	switch {
+	case c <= '9':
+		return int(c - '0')
+	case c >= 'a':
+		return int(c - 'a' + 10)
+	default:
+		return int(c - 'A' + 10)
+	}
+}
+
+// unescaped maps the letter of a two-character JSON escape to its byte.
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // checkPlaceholders reports ErrIllegalAttachments unless every placeholder
 // object in the valid JSON value b refers to one of n attachments. It follows

@@ -38,3 +38,28 @@ func TestTrimSpace(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyIs(t *testing.T) {
+	tests := []struct {
+		lit, want string
+		is        bool
+	}{
+		{`"num"`, "num", true},
+		{`"nu"`, "num", false},
+		{`"numm"`, "num", false},
+		{`""`, "num", false},
+		{`"n\u0075m"`, "num", true},
+		{`"\u006E\u0075\u006D"`, "num", true},
+		{`"n\u00f5m"`, "num", false},
+		{`"\u005fplaceholder"`, "_placeholder", true},
+		{`"\u005Fplaceholde\u0072"`, "_placeholder", true},
+		{`"_placeholder\n"`, "_placeholder", false},
+		{`"a\/b\"c\\d\n"`, "a/b\"c\\d\n", true},
+		{`"\ud83d\ude00"`, "num", false},
+	}
+	for _, tt := range tests {
+		if got := keyIs([]byte(tt.lit), tt.want); got != tt.is {
+			t.Errorf("keyIs(%s, %q) = %v", tt.lit, tt.want, got)
+		}
+	}
+}
