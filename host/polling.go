@@ -66,8 +66,11 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request, handshake bool)
 	if !ok {
 		waiter := &pollWaiter{ready: make(chan struct{}, 1)}
 		c.poll = waiter
+		c.mu.Unlock()
+		if hook := c.srv.pollWaitHook; hook != nil {
+			hook(c)
+		}
 		for !ok {
-			c.mu.Unlock()
 			select {
 			case <-waiter.ready:
 			case <-r.Context().Done():
@@ -81,6 +84,9 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request, handshake bool)
 			}
 			c.mu.Lock()
 			pkts, last, ok = c.takePollLocked()
+			if !ok {
+				c.mu.Unlock()
+			}
 		}
 		if c.poll == waiter {
 			c.poll = nil

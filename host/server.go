@@ -25,6 +25,10 @@ type Server struct {
 	conns  map[string]*Conn
 	closed bool
 
+	// pollWaitHook, set only by tests, is called when a polling GET starts
+	// waiting.
+	pollWaitHook func(c *Conn)
+
 	// active counts the sessions and WebSocket connections still running,
 	// so that Shutdown can wait for them.
 	active tracker
