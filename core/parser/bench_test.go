@@ -1,6 +1,9 @@
 package parser
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 // A typical chat event with an ack id in a custom namespace.
 var benchEvent = []byte(`2/chat,42["chat message",{"user":"alice","text":"hello world, how are you today?","ts":1700000000000,"tags":["a","b"]}]`)
@@ -76,4 +79,21 @@ func BenchmarkUnmarshalArgs(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkValidJSON compares the scanner with json.Valid, which it replaces.
+func BenchmarkValidJSON(b *testing.B) {
+	data := benchEvent[9:]
+	b.Run("validJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			validJSON(data)
+		}
+	})
+	b.Run("json.Valid", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			json.Valid(data)
+		}
+	})
 }

@@ -44,8 +44,8 @@
 //   - an empty message or a non-digit type is an unknown type (the reference
 //     reads "" or " " as CONNECT);
 //   - the attachment count and the ack id are ASCII digits (the reference
-//     takes "0x2-", " 2-", "-" as counts and a space as an ack id), and an
-//     ack id must fit in an int64;
+//     also reads "0x2", " 2" or nothing before the "-" as a count, and spaces
+//     as ack id digits), and an ack id must fit in an int64;
 //   - EVENT and ACK must have a payload, and ACK must have an ack id (the
 //     protocol requires both; the reference decoder lets them through);
 //   - a placeholder's num must be an integer (the reference maps 0.5 to

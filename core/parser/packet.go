@@ -53,8 +53,11 @@ func (t Type) Valid() bool { return t <= BinaryAck }
 // sub-slice of the text message and each attachment is the binary message
 // itself, so those buffers must not be modified while the Packet is in use.
 type Packet struct {
-	Type      Type
-	Namespace string // "/" when absent on the wire; "" is encoded as "/".
+	// Type is the packet type. A decoded binary packet has Type Event or Ack
+	// (as in the reference); Encode writes it as binary when it has attachments.
+	Type Type
+	// Namespace is "/" when absent on the wire; "" is encoded as "/".
+	Namespace string
 	// ID is the acknowledgement id, or NoID (-1) when absent. Note that the
 	// zero value 0 is a valid id: set NoID explicitly for packets without one.
 	ID int64
