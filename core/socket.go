@@ -249,10 +249,10 @@ func (s *Socket) Disconnect(close bool) {
 func (s *Socket) onConnect() {
 	s.connected.Store(true)
 	s.Join(s.id)
-	reply := map[string]string{"sid": s.id}
-	if s.pid != "" {
-		reply["pid"] = s.pid
-	}
+	reply := struct {
+		SID string `json:"sid"`
+		PID string `json:"pid,omitempty"`
+	}{s.id, s.pid}
 	data, _ := json.Marshal(reply)
 	s.writePacket(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, ID: -1, Data: data}, false)
 }

@@ -46,10 +46,9 @@ func main() {
 	})
 	mux.Handle("/engine.io/", engine)
 
-	// The Socket.IO server for the socket.io-protocol v5 suite goes here,
-	// mounted on the same mux:
-	//
-	//	mux.Handle("/socket.io/", sio)
+	// The Socket.IO server for the socket.io-protocol v5 suite, on the same mux.
+	sio := newSocketIOServer(logger)
+	mux.Handle("/socket.io/", sio)
 
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -58,6 +57,7 @@ func main() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		_ = sio.Close(shutdownCtx)
 		_ = engine.Shutdown(shutdownCtx)
 		_ = srv.Shutdown(shutdownCtx)
 	}()

@@ -18,6 +18,7 @@ func newSocketIOServer(log *slog.Logger) *core.Server {
 			Path:         "/socket.io/",
 			PingInterval: 300 * time.Millisecond,
 			PingTimeout:  200 * time.Millisecond,
+			CORS:         &host.CORSOptions{Origins: []string{"*"}},
 		},
 		ConnectTimeout: time.Second,
 		Logger:         log,
