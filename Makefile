@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 CLIENT_VERSION := 4.8.1
+STATICCHECK_VERSION := v0.8.2
 CLIENT_DIST := host/clientdist/dist
 
 .PHONY: all build run test unit interop fuzz-seed lint client-dist test-deps clean
@@ -31,9 +32,10 @@ run: build
 test-deps:
 	@cd test && npm ci --no-audit --no-fund --loglevel=error
 
-lint:
+lint: client-dist
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 unit: client-dist
 	$(GO) test -race -count=1 ./...

@@ -29,7 +29,7 @@ func TestMarshalArgs(t *testing.T) {
 		{"scalars", []any{"a", true, false, nil, 1.5, 3}, `["a",true,false,null,1.5,3]`, nil},
 		{"ints", []any{int8(-8), int16(-16), int32(-32), int64(math.MinInt64), uint(1), uint8(8), uint16(16), uint32(32), uint64(math.MaxUint64), uintptr(7)},
 			`[-8,-16,-32,-9223372036854775808,1,8,16,32,18446744073709551615,7]`, nil},
-		{"floats as JavaScript writes them", []any{0.1, -0.0, 1e21, 1e20, 1e-6, 1e-7, 123456789.125, float32(0.1), float32(1e-7), 5e-324},
+		{"floats as JavaScript writes them", []any{0.1, math.Copysign(0, -1), 1e21, 1e20, 1e-6, 1e-7, 123456789.125, float32(0.1), float32(1e-7), 5e-324},
 			`[0.1,0,1e+21,100000000000000000000,0.000001,1e-7,123456789.125,0.1,1e-7,5e-324]`, nil},
 		{"strings escaped as JSON.stringify does", []any{"q\"b\\s/<>&\u2028\u2029\x7f", "\b\f\n\r\t\x00\x1f", "é😀", "bad\xffutf8"},
 			`["q\"b\\s/<>&` + "\u2028\u2029\x7f" + `","\b\f\n\r\t\u0000\u001f","é😀","bad\ufffdutf8"]`, nil},
