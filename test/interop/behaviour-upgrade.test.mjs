@@ -1,0 +1,4 @@
+// The behavioural suite over upgrade (see lib/behaviour.mjs).
+import { defineBehaviourSuite } from "../lib/behaviour.mjs";
+
+defineBehaviourSuite("upgrade");
