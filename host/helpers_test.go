@@ -55,6 +55,13 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // every session is recorded and can be taken with h.session().
 func newHarness(t *testing.T, opts host.Options) *harness {
 	t.Helper()
+	return newHarnessWith(t, opts, (*httptest.Server).Start)
+}
+
+// newHarnessWith is newHarness with a custom way to start the HTTP server
+// (for example StartTLS).
+func newHarnessWith(t *testing.T, opts host.Options, start func(*httptest.Server)) *harness {
+	t.Helper()
 	h := &harness{t: t, conns: make(chan *session, 64), waiting: make(chan *host.Conn, 1024)}
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()
@@ -73,7 +80,8 @@ func newHarness(t *testing.T, opts host.Options) *harness {
 		default:
 		}
 	})
-	h.ts = httptest.NewServer(h.srv)
+	h.ts = httptest.NewUnstartedServer(h.srv)
+	start(h.ts)
 	h.base = h.ts.URL + "/engine.io/"
 	t.Cleanup(func() {
 		h.srv.Close()

@@ -31,8 +31,8 @@ func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q url.
 	if c == nil {
 		return
 	}
-	if !s.register(c) {
-		s.refuse(w, r, CodeBadRequest, map[string]any{"name": "ID_GENERATION_ERROR", "error": "session id already in use"}, false)
+	if ctx := s.register(c); ctx != nil {
+		s.refuse(w, r, CodeBadRequest, ctx, false)
 		return
 	}
 	s.open(c)

@@ -47,6 +47,9 @@ func NewServer(opts Options) *Server {
 	for _, w := range warnings {
 		s.log.Warn("engine options: " + w)
 	}
+	if cfg.OnConnection == nil {
+		s.log.Warn("engine options: OnConnection is nil; sessions have no message handler")
+	}
 	if cfg.ServeClient {
 		s.client = newClientFiles(cfg.ClientFiles)
 		if !s.client.available {
@@ -163,13 +166,6 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, q url.Values
 		s.refuse(w, r, CodeUnsupportedProtocolVersion, map[string]any{"protocol": 3}, upgrade)
 		return nil
 	}
-	s.mu.RLock()
-	closed := s.closed
-	s.mu.RUnlock()
-	if closed {
-		s.refuse(w, r, CodeBadRequest, map[string]any{"name": "SERVER_CLOSED"}, upgrade)
-		return nil
-	}
 	id, err := s.generateID(r)
 	if err != nil {
 		s.refuse(w, r, CodeBadRequest, map[string]any{"name": "ID_GENERATION_ERROR", "error": err}, upgrade)
@@ -216,16 +212,20 @@ func (s *Server) handshakeHeaders(h http.Header, r *http.Request, id string) {
 	}
 }
 
-// register adds c to the live sessions; it fails if the id is taken.
-func (s *Server) register(c *Conn) bool {
+// register adds c to the live sessions. It fails, with the context of the
+// refusal, when the id is taken or the server is closed.
+func (s *Server) register(c *Conn) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return map[string]any{"name": "SERVER_CLOSED"}
+	}
 	if _, taken := s.conns[c.id]; taken {
-		return false
+		return map[string]any{"name": "ID_GENERATION_ERROR", "error": "session id already in use"}
 	}
 	s.conns[c.id] = c
 	s.active.add()
-	return true
+	return nil
 }
 
 // open hands a registered session to Options.OnConnection, then starts its

@@ -99,17 +99,20 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, q ur
 	if c == nil {
 		return
 	}
+	if ctx := s.register(c); ctx != nil {
+		s.refuse(w, r, CodeBadRequest, ctx, true)
+		return
+	}
 	s.handshakeHeaders(w.Header(), r, c.id)
 	t, err := s.acceptWebSocket(w, r)
 	if err != nil {
 		s.log.Debug("engine websocket handshake failed", "error", err)
+		s.remove(c)
 		return
 	}
+	c.mu.Lock()
 	c.ws = t
-	if !s.register(c) {
-		t.close(true)
-		return
-	}
+	c.mu.Unlock()
 	s.open(c)
 	go c.readLoop(t)
 }
