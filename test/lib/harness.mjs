@@ -62,7 +62,7 @@ export class TestServer {
   constructor(child) {
     this.#child = child;
     this.exited = new Promise((resolve) => {
-      child.on("exit", (code, signal) => {
+      child.on("close", (code, signal) => { // after stdout was read to its end
         this.#exitCode = code ?? signal;
         for (const w of this.#waiters) w.fail(new Error(`test server exited (${code ?? signal}) while waiting for ${w.what}\n${this.stderrTail()}`));
         resolve({ code, signal });
