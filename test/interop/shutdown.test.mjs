@@ -1,5 +1,6 @@
 // Graceful close: Server.Close disconnects every socket with "server shutting
-// down"; the clients see their transport close.
+// down", waits for the disconnect handlers, and the clients see their
+// transport close.
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ack, Clients, MODES, startServer, TEST_TIMEOUT_MS, waitEvent } from "../lib/harness.mjs";
@@ -10,7 +11,8 @@ describe("server close", () => {
 
   for (const mode of Object.keys(MODES)) {
     it(`over ${mode}: every socket is disconnected: the client sees its transport close, the server says "server shutting down"`, { timeout: TEST_TIMEOUT_MS }, async () => {
-      const server = await startServer();
+      // slow disconnect handlers: Close must wait for them before it returns
+      const server = await startServer(["-disconnect-handler-delay", "150ms"]);
       try {
         clients = new Clients(server, mode);
         const m = clients.manager();
@@ -33,7 +35,9 @@ describe("server close", () => {
           }
         }
         for (const [id, nsp] of ids) {
-          const report = await server.disconnectReport(id, nsp);
+          const report = await server.disconnectReport(id, nsp).catch((err) => {
+            throw new assert.AssertionError({ message: `Server.Close returned before the disconnect handler of ${nsp}#${id} finished (${err.message})` });
+          });
           assert.equal(report.reason, "server shutting down", `${nsp}#${id}`);
         }
         await server.waitForLine((l) => l === "CLOSED", { what: "the end of Server.Close" });

@@ -345,6 +345,19 @@ export function defineBehaviourSuite(mode) {
         assert.deepEqual(gR3, [], "except wins over to");
         assert.deepEqual(gNone, []);
       });
+      test("a broadcast in one namespace does not reach another namespace of the same connection", async () => {
+        const m = clients.manager();
+        const [main, chat] = [m.socket("/"), m.socket("/chat")];
+        await Promise.all([clients.connected(main), clients.connected(chat)]);
+        const inChat = record(chat, "news");
+        const marker = unique("m-");
+        const seen = beforeMarker(main, "news", marker);
+        await ack(main, "broadcast", { event: "news", args: ["main only"], marker });
+        assert.deepEqual(await seen, [["main only"]]);
+        // one connection: had "/chat" got the broadcast, it would have come before this ack
+        assert.deepEqual(await ack(chat, "echo", "sync"), ["sync"]);
+        assert.deepEqual(inChat, []);
+      });
     });
 
     describe("volatile", () => {
@@ -536,6 +549,14 @@ export function defineBehaviourSuite(mode) {
         s.io.engine.write('2["unterminated');
         assert.equal((await reason)[0], "transport close");
         assert.equal((await server.disconnectReport(id)).reason, "parse error");
+      });
+      test("a protocol violation (a second CONNECT) closes the connection: \"forced server close\" on the server", async () => {
+        const s = await clients.connect();
+        const id = s.id;
+        const reason = waitEvent(s, "disconnect");
+        s.io.engine.write("0"); // CONNECT to "/" again, on a connection already in "/"
+        assert.equal((await reason)[0], "transport close");
+        assert.equal((await server.disconnectReport(id)).reason, "forced server close");
       });
     });
 

@@ -38,6 +38,7 @@ type config struct {
 	corsCredentials   bool
 	transports        string
 	denyHeader        string
+	handlerDelay      time.Duration
 	logLevel          string
 }
 
@@ -54,6 +55,8 @@ func parseFlags() config {
 	flag.StringVar(&c.transports, "transports", "polling,websocket", "comma-separated enabled transports")
 	flag.StringVar(&c.denyHeader, "allow-request-deny-header", "x-deny",
 		"a handshake carrying this header is refused by allowRequest (403, code 4) with the header value as message, or \"Forbidden\" when empty")
+	flag.DurationVar(&c.handlerDelay, "disconnect-handler-delay", 0,
+		"make every disconnect handler work this long before it reports (a slow handler that Server.Close must wait for)")
 	flag.StringVar(&c.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to stderr)")
 	flag.Parse()
 	return c
@@ -112,7 +115,9 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	srv := core.NewServer(cfg.options(logger))
-	newScenarios(srv, os.Stdout).install()
+	sc := newScenarios(srv, os.Stdout)
+	sc.handlerDelay = cfg.handlerDelay
+	sc.install()
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -33,10 +33,11 @@ var dynamicNamespace = regexp.MustCompile(`^/dyn-[a-z0-9]+$`)
 
 // scenarios wires the test server's namespaces and events.
 type scenarios struct {
-	srv      *core.Server
-	observer *core.Namespace
-	out      io.Writer
-	outMu    sync.Mutex
+	srv          *core.Server
+	observer     *core.Namespace
+	out          io.Writer
+	outMu        sync.Mutex
+	handlerDelay time.Duration // disconnect handlers work this long before reporting
 }
 
 func newScenarios(srv *core.Server, out io.Writer) *scenarios {
@@ -93,6 +94,9 @@ func (sc *scenarios) reportDisconnect(s *core.Socket, toObservers bool) {
 	var atDisconnecting []string
 	s.OnDisconnecting(func(string) { atDisconnecting = s.Rooms() })
 	s.OnDisconnect(func(reason string) {
+		if sc.handlerDelay > 0 {
+			time.Sleep(sc.handlerDelay) // a handler with real work to do, e.g. saving state
+		}
 		report := map[string]any{
 			"id": s.ID(), "nsp": s.Namespace().Name(), "reason": reason,
 			"roomsAtDisconnecting": nonNil(atDisconnecting), "roomsAfter": nonNil(s.Rooms()),
@@ -275,9 +279,18 @@ func (sc *scenarios) onConnection(s *core.Socket) {
 		_ = e.Ack(errText(err))
 	})
 
-	// volatile-idle: one volatile event to this socket while its transport
-	// is idle; it must arrive (before the ack).
+	// volatile-idle: one volatile event to this socket once its transport is
+	// idle (a polling client may be between two GETs when the request
+	// arrives: wait, bounded, for its next one); it must arrive before the ack.
 	s.On("volatile-idle", func(e *core.Event) {
+		deadline := time.Now().Add(2 * time.Second)
+		for !s.Conn().Writable() {
+			if time.Now().After(deadline) {
+				_ = e.Ack("the transport never became writable")
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
 		err := s.Volatile().Emit("volatile", "idle")
 		_ = e.Ack(errText(err))
 	})
