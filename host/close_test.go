@@ -25,8 +25,12 @@ func TestClosePollingFlushes(t *testing.T) {
 	if err := s.conn.Send(host.Message{Data: []byte("late")}); !errors.Is(err, host.ErrClosed) {
 		t.Fatalf("Send after Close = %v, want ErrClosed", err)
 	}
-	if status, body := h.poll(sid); status != 200 || body != "4a\x1e4b\x1e1" {
+	if status, body := h.poll(sid); status != 200 || body != "4a\x1e4b" {
 		t.Fatalf("GET = %d %q", status, body)
+	}
+	// The close packet goes alone, on the next GET.
+	if status, body := h.poll(sid); status != 200 || body != "1" {
+		t.Fatalf("second GET = %d %q", status, body)
 	}
 	s.expectClose(t, "forced close")
 	if status, _ := h.poll(sid); status != 400 {

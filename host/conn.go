@@ -62,6 +62,9 @@ type Conn struct {
 
 	poll    *pollWaiter // the pending polling GET, if any
 	posting bool        // a polling POST is being processed
+	// linger is set when a POST ended the session while no GET was pending;
+	// it is closed when a late GET takes the close packet.
+	linger chan struct{}
 
 	ws           *wsTransport // the active WebSocket (transport == websocket)
 	upgradeWS    *wsTransport // the WebSocket being probed during an upgrade
@@ -114,8 +117,8 @@ func (c *Conn) Upgraded() bool {
 }
 
 // Writable reports whether a message sent now would go out at once: the
-// WebSocket has nothing pending, or a polling GET is waiting. Volatile
-// messages are dropped when it is false.
+// WebSocket has nothing pending, or a polling GET is waiting with nothing
+// handed to it yet. Volatile messages are dropped when it is false.
 func (c *Conn) Writable() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -125,7 +128,7 @@ func (c *Conn) Writable() bool {
 	if c.transport == TransportWebSocket {
 		return !c.flushing && len(c.queue) == 0
 	}
-	return c.poll != nil
+	return c.poll != nil && len(c.queue) == 0
 }
 
 // Send queues msgs as one group: they go out in order and are never
@@ -161,8 +164,9 @@ func (c *Conn) Send(msgs ...Message) error {
 }
 
 // Close flushes what is queued, then closes the session: a polling client
-// gets a close packet on its next GET, a WebSocket a close frame. The handler
-// gets OnClose("forced close", nil).
+// gets the close packet on the GET after the one that takes the queue
+// (within Options.CloseTimeout), a WebSocket a close frame after the queued
+// messages. The handler gets OnClose("forced close", nil).
 func (c *Conn) Close() { c.close(false) }
 
 // CloseNow closes the session at once, dropping what is queued, and reports
@@ -190,13 +194,14 @@ func (c *Conn) close(discard bool) {
 				finishNow = true
 			}
 		}
-	case c.poll != nil:
-		c.poll.wake()
-	case !c.opened:
-		// The handshake response, still to be written, carries the close packet.
-	case discard:
+	case c.poll == nil && c.opened && discard:
 		finishNow = true
 	default:
+		// Polling: the queue, then the close packet, go out on the next GETs
+		// (the pending one, if any), or the session ends after CloseTimeout.
+		if c.poll != nil {
+			c.poll.wake()
+		}
 		c.closeTimer = time.AfterFunc(c.srv.cfg.CloseTimeout, func() { c.finish(ReasonForcedClose, nil) })
 	}
 	c.mu.Unlock()
@@ -227,10 +232,14 @@ func (c *Conn) finish(reason string, description error) {
 	if c.poll != nil {
 		c.poll.wake()
 	}
+	lingering := c.posting && c.poll == nil && c.transport == TransportPolling
+	if lingering {
+		c.linger = make(chan struct{})
+	}
 	ws := c.ws
 	c.mu.Unlock()
 
-	c.srv.remove(c)
+	c.srv.remove(c, lingering)
 	if up != nil {
 		up.close(true)
 	}
@@ -241,6 +250,7 @@ func (c *Conn) finish(reason string, description error) {
 	}
 	c.srv.log.Debug("engine session closed", "sid", c.id, "reason", reason, "error", description)
 	go func() {
+		defer c.srv.active.done()
 		c.inMu.Lock()
 		defer c.inMu.Unlock()
 		c.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // pollWaiter is a pending polling GET, woken when it has something to send.
@@ -100,19 +101,25 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request, handshake bool)
 }
 
 // takePollLocked decides the answer of a polling GET: ok is false when
-// there is nothing to send yet; last reports that the answer carries the
-// close packet of an orderly close, after which the session ends.
+// there is nothing to send yet; last reports that the answer is the close
+// packet of an orderly close, after which the session ends. As in the
+// reference server, the close packet goes alone in the response after the
+// last queued packets: socket.io-client handles the Socket.IO packets of a
+// payload one tick after the engine packets, so a close packet batched with
+// them would close the client before it sees them.
 func (c *Conn) takePollLocked() (pkts []packet, last, ok bool) {
 	switch {
 	case c.state == stateClosed:
+		if c.linger != nil {
+			close(c.linger)
+			c.linger = nil
+		}
 		return []packet{{typ: c.closePacket}}, false, true
 	case c.transport != TransportPolling:
 		// Upgraded: the GET that was pending ends with a noop.
 		return []packet{{typ: packetNoop}}, false, true
-	case c.state == stateClosing:
-		pkts = append(c.queue, packet{typ: packetClose})
-		c.queue, c.queueBytes = nil, 0
-		return pkts, true, true
+	case c.state == stateClosing && len(c.queue) == 0:
+		return []packet{{typ: packetClose}}, true, true
 	case len(c.queue) > 0:
 		pkts = c.queue
 		c.queue, c.queueBytes = nil, 0
@@ -165,22 +172,59 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 	}
 	c.posting = true
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.posting = false
-		c.mu.Unlock()
-	}()
 
+	status := c.receive(r)
+
+	c.mu.Lock()
+	linger := c.linger
+	c.mu.Unlock()
+	if linger != nil {
+		c.awaitLingeringPoll(linger)
+	}
+	c.mu.Lock()
+	c.posting = false
+	c.mu.Unlock()
+
+	h := w.Header()
+	switch status {
+	case http.StatusOK:
+		// text/html rather than text/plain avoids a download dialog on some
+		// user agents (as the reference server notes).
+		h.Set("Content-Type", "text/html")
+		h.Set("Content-Length", "2")
+		c.srv.pollingHeaders(h, r, false, c.id)
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "ok")
+	case http.StatusBadRequest:
+		body := errorBody(CodeBadRequest, ErrorMessage(CodeBadRequest))
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	default:
+		writeStatus(w, status)
+	}
+}
+
+// receive reads, decodes and delivers the body of a POST and returns the
+// status to answer.
+func (c *Conn) receive(r *http.Request) int {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/octet-stream" {
 		c.finish(ReasonTransportError, fmt.Errorf("binary POST body: %w", ErrBadPacket))
-		writeStatus(w, http.StatusBadRequest)
-		return
+		return http.StatusBadRequest
 	}
 	limit := c.srv.cfg.MaxHTTPBufferSize
-	if r.ContentLength > limit {
+	tooLarge := func() int {
+		// The client learns of the refusal from the 413 ("transport error");
+		// a close packet racing it on the pending GET would say otherwise.
+		c.mu.Lock()
+		c.closePacket = packetNoop
+		c.mu.Unlock()
 		c.finish(ReasonTransportError, ErrPayloadTooLarge)
-		writeStatus(w, http.StatusRequestEntityTooLarge)
-		return
+		return http.StatusRequestEntityTooLarge
+	}
+	if r.ContentLength > limit {
+		return tooLarge()
 	}
 	buf := getBuffer(int(max(r.ContentLength, 0)) + 1)
 	defer putBuffer(buf)
@@ -188,13 +232,10 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 	*buf = body[:0]
 	if err != nil {
 		c.finish(ReasonTransportError, fmt.Errorf("read POST body: %w", err))
-		writeStatus(w, http.StatusBadRequest)
-		return
+		return http.StatusBadRequest
 	}
 	if int64(len(body)) > limit {
-		c.finish(ReasonTransportError, ErrPayloadTooLarge)
-		writeStatus(w, http.StatusRequestEntityTooLarge)
-		return
+		return tooLarge()
 	}
 	pkts, perr := decodePayload(body)
 	for i := range pkts {
@@ -214,20 +255,30 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 
 	if perr != nil {
 		c.finish(ReasonParseError, perr)
-		h := w.Header()
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write(errorBody(CodeBadRequest, ErrorMessage(CodeBadRequest)))
-		return
+		return http.StatusBadRequest
 	}
-	h := w.Header()
-	// text/html rather than text/plain avoids a download dialog on some
-	// user agents (as the reference server notes).
-	h.Set("Content-Type", "text/html")
-	h.Set("Content-Length", "2")
-	c.srv.pollingHeaders(h, r, false, c.id)
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, "ok")
+	return http.StatusOK
+}
+
+// lingerTimeout bounds how long a POST that ended its session waits for the
+// client's GET in flight; see awaitLingeringPoll.
+const lingerTimeout = 100 * time.Millisecond
+
+// awaitLingeringPoll runs when a POST ended its session while no GET was
+// pending. A polling client always has a GET in flight, sent before this
+// POST; arriving a moment late, it would find no session (400, "transport
+// error" for the client) where, processed in order, it would have received
+// the close packet. So the closed session stays reachable until that GET
+// takes its close packet, or lingerTimeout passes, and only then is the POST
+// answered; a GET sent after the answer finds no session.
+func (c *Conn) awaitLingeringPoll(linger chan struct{}) {
+	t := time.NewTimer(lingerTimeout)
+	select {
+	case <-linger:
+	case <-t.C:
+	}
+	t.Stop()
+	c.srv.forget(c)
 }
 
 // readBody reads r into buf, at most limit+1 bytes, so that the caller can

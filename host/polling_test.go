@@ -45,6 +45,9 @@ func TestPollingMessages(t *testing.T) {
 	if err := s.conn.Send(host.Message{Data: []byte("later")}); err != nil {
 		t.Fatal(err)
 	}
+	if s.conn.Writable() {
+		t.Fatal("writable once a message was handed to the pending GET")
+	}
 	if r := recv(t, pending, "the pending GET"); r.status != 200 || r.body != "4later" {
 		t.Fatalf("pending GET = %+v", r)
 	}
@@ -222,4 +225,46 @@ func TestPollingIgnoredPackets(t *testing.T) {
 		t.Fatalf("POST status = %d", status)
 	}
 	s.expectMessage(t, "after", false)
+}
+
+// TestPollingGetRacingClosingPost sends a malformed POST and a GET at the
+// same time, as a polling client (whose GET is always in flight) does: in
+// whichever order the server reads them, the GET gets the close packet.
+func TestPollingGetRacingClosingPost(t *testing.T) {
+	h := newHarness(t, host.Options{})
+	for range 20 {
+		sid := h.handshake()
+		s := h.session()
+		postDone := make(chan int, 1)
+		go func() {
+			status, _ := h.post(sid, "abc")
+			postDone <- status
+		}()
+		get := h.pollAsync(sid)
+		if r := recv(t, get, "the GET"); r.status != 200 || r.body != "1" {
+			t.Fatalf("GET = %+v, want the close packet", r)
+		}
+		if status := recv(t, postDone, "the POST"); status != 400 {
+			t.Fatalf("POST = %d", status)
+		}
+		s.expectClose(t, "parse error")
+		if status, _ := h.poll(sid); status != 400 {
+			t.Fatalf("GET after the POST answer = %d", status)
+		}
+	}
+}
+
+func TestPollingTooLargeWithPendingGet(t *testing.T) {
+	h := newHarness(t, host.Options{MaxHTTPBufferSize: 10})
+	sid := h.handshake()
+	s := h.session()
+	pending := h.pendingPoll(sid)
+	if status, _ := h.post(sid, "4"+strings.Repeat("x", 20)); status != 413 {
+		t.Fatalf("POST = %d", status)
+	}
+	// A noop, not a close packet: the client learns of the error from the 413.
+	if r := recv(t, pending, "the pending GET"); r.status != 200 || r.body != "6" {
+		t.Fatalf("pending GET = %+v", r)
+	}
+	s.expectClose(t, "transport error")
 }

@@ -21,16 +21,17 @@ type Server struct {
 	cors   *corsPolicy
 	client *clientFiles
 
-	mu     sync.RWMutex
-	conns  map[string]*Conn
-	closed bool
+	mu        sync.RWMutex
+	conns     map[string]*Conn
+	lingering map[string]*Conn // closed sessions a POST keeps reachable
+	closed    bool
 
 	// pollWaitHook, set only by tests, is called when a polling GET starts
 	// waiting.
 	pollWaitHook func(c *Conn)
 
-	// active counts the sessions and WebSocket connections still running,
-	// so that Shutdown can wait for them.
+	// active counts the sessions (until their OnClose returns) and the
+	// WebSocket connections still open, so that Shutdown can wait for them.
 	active tracker
 }
 
@@ -39,10 +40,11 @@ type Server struct {
 func NewServer(opts Options) *Server {
 	cfg, warnings := newConfig(opts)
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		cors:  newCORSPolicy(cfg.CORS),
-		conns: make(map[string]*Conn),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		cors:      newCORSPolicy(cfg.CORS),
+		conns:     make(map[string]*Conn),
+		lingering: make(map[string]*Conn),
 	}
 	for _, w := range warnings {
 		s.log.Warn("engine options: " + w)
@@ -253,20 +255,39 @@ func (s *Server) open(c *Conn) {
 	c.mu.Unlock()
 }
 
-// remove drops c from the live sessions.
-func (s *Server) remove(c *Conn) {
+// remove drops c from the live sessions. A lingering session stays
+// reachable by sid until forget (see Conn.awaitLingeringPoll).
+func (s *Server) remove(c *Conn, lingering bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conns[c.id] == c {
 		delete(s.conns, c.id)
-		s.active.done()
+		if lingering {
+			s.lingering[c.id] = c
+		}
 	}
 }
 
-// lookup returns the opened session with this id, or nil.
+// forget drops a lingering closed session.
+func (s *Server) forget(c *Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lingering[c.id] == c {
+		delete(s.lingering, c.id)
+	}
+}
+
+// lookup returns the opened session with this id (or the lingering closed
+// one), or nil.
 func (s *Server) lookup(sid string) *Conn {
 	c := s.lookupAny(sid)
 	if c == nil {
+		s.mu.RLock()
+		c = s.lingering[sid]
+		s.mu.RUnlock()
+		if c != nil {
+			return c
+		}
 		return nil
 	}
 	c.mu.Lock()
@@ -308,7 +329,8 @@ func (s *Server) Close() {
 }
 
 // Shutdown closes the server like Close and waits until every session has
-// ended and every WebSocket connection is closed, or ctx is done.
+// ended (its OnClose has returned) and every WebSocket connection is
+// closed, or ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Close()
 	select {

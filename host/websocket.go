@@ -107,7 +107,8 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, q ur
 	t, err := s.acceptWebSocket(w, r)
 	if err != nil {
 		s.log.Debug("engine websocket handshake failed", "error", err)
-		s.remove(c)
+		s.remove(c, false)
+		s.active.done()
 		return
 	}
 	c.mu.Lock()
