@@ -3,7 +3,7 @@
 // files in test/interop/.
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ack, ackWithin, bytes, Clients, MODES, record, startServer, TEST_TIMEOUT_MS, unique, waitEvent } from "./harness.mjs";
+import { ack, bytes, Clients, eventsBeforeMarker, MODES, record, startServer, TEST_TIMEOUT_MS, unique, waitEvent, waitMatching } from "./harness.mjs";
 
 const SOCKET_ID = /^[A-Za-z0-9_-]{20}$/;
 
@@ -24,21 +24,6 @@ export function defineBehaviourSuite(mode) {
       const { code } = await server.stop();
       assert.equal(code, 0, `test server exit code\n${server.stderrTail()}`);
     });
-
-    /** Resolves once `socket` got "marker" with this value; returns what it got of `event` before. */
-    async function beforeMarker(socket, event, marker) {
-      const got = [];
-      const onEvent = (...args) => got.push(args);
-      socket.on(event, onEvent);
-      try {
-        for (;;) {
-          const [m] = await waitEvent(socket, "marker");
-          if (m === marker) return got;
-        }
-      } finally {
-        socket.off(event, onEvent);
-      }
-    }
 
     describe("connection and namespaces", () => {
       test("connects to the main namespace with a 20-character id, over the expected transport on both sides", async () => {
@@ -94,14 +79,14 @@ export function defineBehaviourSuite(mode) {
       test("a dynamic namespace (regular expression) is created on demand and announced as new_namespace", async () => {
         const observer = await clients.connect("/observer");
         const name = unique("/dyn-");
-        const announced = waitEvent(observer, "new-namespace");
+        const announced = waitMatching(observer, "new-namespace", (n) => n === name);
         const s = await clients.connect(name);
         assert.deepEqual(await announced, [name]);
         const [me] = await ack(s, "whoami");
         assert.equal(me.nsp, name);
         const [names] = await ack(s, "namespaces");
         assert.ok(names.includes(name), `${name} listed among ${names}`);
-        // a second client joins the same child namespace; nothing new is announced
+        // a second client joins the same child namespace
         const again = await clients.connect(name);
         const [me2] = await ack(again, "whoami");
         assert.equal(me2.nsp, name);
@@ -285,7 +270,7 @@ export function defineBehaviourSuite(mode) {
         const [a, b, outsider, sender] = await Promise.all([clients.connect(), clients.connect(), clients.connect(), clients.connect()]);
         await Promise.all([ack(a, "join", room), ack(b, "join", room)]);
         const marker = unique("m-");
-        const seen = [a, b, outsider, sender].map((s) => beforeMarker(s, "news", marker));
+        const seen = [a, b, outsider, sender].map((s) => eventsBeforeMarker(s, "news", marker));
         const [err] = await ack(sender, "broadcast", { to: room, event: "news", args: ["hello", Buffer.from([7])], marker });
         assert.equal(err, null);
         const [ga, gb, go, gs] = await Promise.all(seen);
@@ -303,7 +288,7 @@ export function defineBehaviourSuite(mode) {
         const [a, b, c] = await Promise.all([clients.connect(), clients.connect(), clients.connect()]);
         await ack(b, "join", vip);
         const marker = unique("m-");
-        const seen = [a, b, c].map((s) => beforeMarker(s, "news", marker));
+        const seen = [a, b, c].map((s) => eventsBeforeMarker(s, "news", marker));
         await ack(a, "broadcast", { except: vip, event: "news", args: ["not for vips"], marker });
         const [ga, gb, gc] = await Promise.all(seen);
         assert.deepEqual(ga, [["not for vips"]]);
@@ -316,7 +301,7 @@ export function defineBehaviourSuite(mode) {
         const [a, b, c] = await Promise.all([clients.connect(), clients.connect(), clients.connect()]);
         await Promise.all([ack(a, "join", room), ack(b, "join", room)]);
         let marker = unique("m-");
-        let seen = [a, b, c].map((s) => beforeMarker(s, "news", marker));
+        let seen = [a, b, c].map((s) => eventsBeforeMarker(s, "news", marker));
         await ack(a, "broadcast", { from: "socket", event: "news", args: ["to all but a"], marker });
         let [ga, gb, gc] = await Promise.all(seen);
         assert.deepEqual(ga, [], "the sender got its own broadcast");
@@ -324,7 +309,7 @@ export function defineBehaviourSuite(mode) {
         assert.deepEqual(gc, [["to all but a"]]);
 
         marker = unique("m-");
-        seen = [a, b, c].map((s) => beforeMarker(s, "news", marker));
+        seen = [a, b, c].map((s) => eventsBeforeMarker(s, "news", marker));
         await ack(a, "broadcast", { from: "socket", to: room, event: "news", args: ["room but a"], marker });
         [ga, gb, gc] = await Promise.all(seen);
         assert.deepEqual(ga, [], "the sender got its own room broadcast");
@@ -337,7 +322,7 @@ export function defineBehaviourSuite(mode) {
         const [both, onlyR2, inR3, none] = await Promise.all([clients.connect(), clients.connect(), clients.connect(), clients.connect()]);
         await Promise.all([ack(both, "join", [r1, r2]), ack(onlyR2, "join", r2), ack(inR3, "join", [r3, r1])]);
         const marker = unique("m-");
-        const seen = [both, onlyR2, inR3, none].map((s) => beforeMarker(s, "news", marker));
+        const seen = [both, onlyR2, inR3, none].map((s) => eventsBeforeMarker(s, "news", marker));
         await ack(none, "broadcast", { to: [r1, r2], except: r3, event: "news", args: [1], marker });
         const [gBoth, gR2, gR3, gNone] = await Promise.all(seen);
         assert.deepEqual(gBoth, [[1]], "exactly once");
@@ -351,7 +336,7 @@ export function defineBehaviourSuite(mode) {
         await Promise.all([clients.connected(main), clients.connected(chat)]);
         const inChat = record(chat, "news");
         const marker = unique("m-");
-        const seen = beforeMarker(main, "news", marker);
+        const seen = eventsBeforeMarker(main, "news", marker);
         await ack(main, "broadcast", { event: "news", args: ["main only"], marker });
         assert.deepEqual(await seen, [["main only"]]);
         // one connection: had "/chat" got the broadcast, it would have come before this ack
@@ -422,7 +407,7 @@ export function defineBehaviourSuite(mode) {
         assert.ok(!(await ack(c, "whoami"))[0].rooms.includes(y));
 
         let marker = unique("m-");
-        let seen = [a, b, c].map((s) => beforeMarker(s, "news", marker));
+        let seen = [a, b, c].map((s) => eventsBeforeMarker(s, "news", marker));
         await ack(c, "broadcast", { to: y, event: "news", args: ["to y"], marker });
         let [ga, gb, gc] = await Promise.all(seen);
         assert.deepEqual([ga, gb, gc], [[["to y"]], [["to y"]], []]);
@@ -431,7 +416,7 @@ export function defineBehaviourSuite(mode) {
         assert.deepEqual((await ack(c, "all-sockets", { in: y }))[0], [b.id]);
         assert.deepEqual((await ack(c, "all-sockets", { in: [x, y], except: z }))[0], [a.id]);
         marker = unique("m-");
-        seen = [a, b, c].map((s) => beforeMarker(s, "news", marker));
+        seen = [a, b, c].map((s) => eventsBeforeMarker(s, "news", marker));
         await ack(c, "broadcast", { to: y, event: "news", args: ["to y again"], marker });
         [ga, gb, gc] = await Promise.all(seen);
         assert.deepEqual([ga, gb, gc], [[], [["to y again"]], []]);
@@ -481,16 +466,11 @@ export function defineBehaviourSuite(mode) {
         const room = unique("room-");
         await ack(s, "join", room);
         const id = s.id;
-        const reported = (async () => {
-          for (;;) {
-            const [r] = await waitEvent(observer, "disconnected");
-            if (r.id === id) return r;
-          }
-        })();
+        const reported = waitMatching(observer, "disconnected", (r) => r.id === id);
         const reason = waitEvent(s, "disconnect");
         s.disconnect();
         assert.equal((await reason)[0], "io client disconnect");
-        const r = await reported;
+        const [r] = await reported;
         assert.equal(r.reason, "client namespace disconnect");
         assert.equal(r.nsp, "/");
         assert.deepEqual(r.roomsAtDisconnecting, [id, room].sort(), "rooms visible while disconnecting");

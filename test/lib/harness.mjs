@@ -181,6 +181,48 @@ export function waitEvent(emitter, event, { timeoutMs = WAIT_MS, failOn = [] } =
 }
 
 /**
+ * Resolves with the arguments of the first `event` whose arguments satisfy
+ * the predicate; the listener stays attached until then, so no occurrence is
+ * missed. Rejects after timeoutMs.
+ */
+export function waitMatching(emitter, event, predicate, { timeoutMs = WAIT_MS } = {}) {
+  return new Promise((resolve, reject) => {
+    const onEvent = (...args) => {
+      if (!predicate(...args)) return;
+      cleanup();
+      resolve(args);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      emitter.off(event, onEvent);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for a matching "${event}"`));
+    }, timeoutMs);
+    emitter.on(event, onEvent);
+  });
+}
+
+/**
+ * Resolves with the argument lists of every `event` a socket received before
+ * the "marker" event carrying this value (the test server sends it after the
+ * broadcast under test, on the same connection, so an event that was not
+ * delivered before it was never sent).
+ */
+export async function eventsBeforeMarker(socket, event, marker) {
+  const got = [];
+  const onEvent = (...args) => got.push(args);
+  socket.on(event, onEvent);
+  try {
+    await waitMatching(socket, "marker", (m) => m === marker);
+    return got;
+  } finally {
+    socket.off(event, onEvent);
+  }
+}
+
+/**
  * Emits an event with an ack callback and resolves with every argument of
  * the server's answer; rejects when no answer comes within timeoutMs.
  */
