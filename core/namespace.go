@@ -185,7 +185,9 @@ func (n *Namespace) doConnect(s *Socket, session *Session, handlers []func(*Sock
 		}
 	})
 	if !s.client.add(s) {
-		n.remove(s)
+		if n.remove(s) {
+			n.server.active.Done()
+		}
 		return
 	}
 	if session != nil {
@@ -200,19 +202,15 @@ func (n *Namespace) doConnect(s *Socket, session *Session, handlers []func(*Sock
 	s.queue.release()
 }
 
-// remove forgets a socket that disconnected.
-func (n *Namespace) remove(s *Socket) {
+// remove forgets a socket that disconnected and reports whether it was there.
+func (n *Namespace) remove(s *Socket) bool {
 	n.mu.Lock()
-	_, ok := n.sockets[s.id]
-	if ok && n.sockets[s.id] == s {
-		delete(n.sockets, s.id)
-	} else {
-		ok = false
+	defer n.mu.Unlock()
+	if n.sockets[s.id] != s {
+		return false
 	}
-	n.mu.Unlock()
-	if ok {
-		n.server.active.Done()
-	}
+	delete(n.sockets, s.id)
+	return true
 }
 
 func (n *Namespace) operator() *BroadcastOperator {

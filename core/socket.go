@@ -326,8 +326,12 @@ func (s *Socket) finishClose(reason string) {
 		s.nsp.adapter.PersistSession(&Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.dataJSON()})
 	}
 	s.nsp.adapter.DelAll(s.id)
-	s.nsp.remove(s)
+	removed := s.nsp.remove(s)
 	s.connected.Store(false)
+	if removed {
+		// Server.Close waits for this: the disconnect handlers have run.
+		defer s.nsp.server.active.Done()
+	}
 	for _, h := range s.handlers.reasonHandlers(&s.handlers.disconnect) {
 		h(reason)
 	}
