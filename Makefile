@@ -41,7 +41,7 @@ unit: client-dist
 	$(GO) test -race -count=1 ./...
 
 interop: client-dist test-deps
-	cd test && node --test --test-concurrency=1 --test-reporter=spec
+	cd test && node --test --test-concurrency=1 --test-reporter=spec interop/*.test.mjs
 
 test: lint unit interop
 
