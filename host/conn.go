@@ -68,8 +68,9 @@ type Conn struct {
 
 	ws           *wsTransport // the active WebSocket (transport == websocket)
 	upgradeWS    *wsTransport // the WebSocket being probed during an upgrade
-	upgrading    bool
-	probed       bool // the upgrading WebSocket answered the probe
+	upgrading    bool         // an upgrade is being accepted or probed
+	upgradeSeq   uint64       // counts upgrade attempts, to tell a stale one
+	probed       bool         // the upgrading WebSocket answered the probe
 	upgraded     bool
 	upgradeTimer *time.Timer
 

@@ -127,14 +127,18 @@ func (s *Server) upgradeWebSocket(c *Conn, w http.ResponseWriter, r *http.Reques
 	busy := c.state != stateOpen || c.upgrading || c.upgraded || c.transport != TransportPolling
 	if !busy {
 		c.upgrading = true
+		c.upgradeSeq++
 	}
+	seq := c.upgradeSeq
 	c.mu.Unlock()
 	t, err := s.acceptWebSocket(w, r)
 	if err != nil {
 		s.log.Debug("engine websocket upgrade failed", "sid", c.id, "error", err)
 		if !busy {
 			c.mu.Lock()
-			c.upgrading = false
+			if c.upgradeSeq == seq && c.upgradeWS == nil {
+				c.upgrading = false
+			}
 			c.mu.Unlock()
 		}
 		return
@@ -145,7 +149,8 @@ func (s *Server) upgradeWebSocket(c *Conn, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	c.mu.Lock()
-	if c.state != stateOpen || !c.upgrading {
+	if c.state != stateOpen || !c.upgrading || c.upgradeSeq != seq {
+		// Cancelled (by Close) while the handshake was being accepted.
 		c.mu.Unlock()
 		t.close(true)
 		return
