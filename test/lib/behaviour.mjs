@@ -167,6 +167,25 @@ export function defineBehaviourSuite(mode) {
         assert.deepEqual(bytes(answer[4].nested.bin), Buffer.from("hi"));
       });
 
+      test("an ack with no arguments reaches the client as a call with none", async () => {
+        assert.deepEqual(await ack(one, "echo"), []);
+      });
+
+      test("a large binary argument survives the round trip (base64 on polling, binary frames on websocket)", async () => {
+        const big = Buffer.alloc(400_000);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 0xff;
+        const [back] = await ack(one, "echo", big);
+        assert.ok(bytes(back).equals(big), "the echoed bytes differ");
+      });
+
+      test("many events of one client are handled, and acknowledged, in order", async () => {
+        const order = [];
+        const all = [];
+        for (let i = 0; i < 200; i++) all.push(ack(one, "echo", i).then(([n]) => order.push(n)));
+        await Promise.all(all);
+        assert.deepEqual(order, Array.from({ length: 200 }, (_, i) => i));
+      });
+
       test("the server decodes binary in Go and acks with new binary", async () => {
         const input = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
         const [rev, meta] = await ack(one, "binary-reverse", input);
