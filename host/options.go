@@ -29,8 +29,9 @@ const (
 // Options configures a Server. Zero values select the documented defaults,
 // which are those of the reference Node.js engine.io server.
 type Options struct {
-	// Path is the URL prefix handled by the server, default "/engine.io/".
-	// A missing leading or trailing slash is added.
+	// Path is the URL prefix handled by the server, default "/engine.io/",
+	// matched against r.URL.Path as the handler receives it (mount the server
+	// without http.StripPrefix). A missing leading or trailing slash is added.
 	Path string
 	// PingInterval is the period of the server's ping packets, default 25s.
 	PingInterval time.Duration

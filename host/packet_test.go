@@ -155,3 +155,26 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecodePayload(b *testing.B) {
+	body := []byte("4" + `2["chat",{"from":"alice","text":"hello, world"}]` + "\x1e3\x1ebAQIDBAUGBwgJCgsMDQ4PEA==\x1e42[\"typing\"]")
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := decodePayload(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendPayload(b *testing.B) {
+	pkts := []packet{
+		{typ: packetMessage, data: []byte(`2["chat",{"from":"alice","text":"hello, world"}]`)},
+		{typ: packetMessage, data: bytes.Repeat([]byte{7}, 64), binary: true},
+		{typ: packetPing},
+	}
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for range b.N {
+		buf = appendPayload(buf[:0], pkts)
+	}
+}
