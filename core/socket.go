@@ -322,12 +322,15 @@ func (s *Socket) finishClose(reason string) {
 	for _, h := range s.handlers.reasonHandlers(&s.handlers.disconnecting) {
 		h(reason)
 	}
-	if s.nsp.server.opts.ConnectionStateRecovery != nil && isRecoverable(reason) && s.pid != "" {
-		s.nsp.adapter.PersistSession(&Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.dataJSON()})
-	}
+	rooms := s.Rooms()
 	s.nsp.adapter.DelAll(s.id)
 	removed := s.nsp.remove(s)
 	s.connected.Store(false)
+	// persisted only now: a client recovering this session at once must not
+	// have its restored rooms removed by the DelAll above
+	if s.nsp.server.opts.ConnectionStateRecovery != nil && isRecoverable(reason) && s.pid != "" {
+		s.nsp.adapter.PersistSession(&Session{SID: s.id, PID: s.pid, Rooms: rooms, Data: s.dataJSON()})
+	}
 	if removed {
 		// Server.Close waits for this: the disconnect handlers have run.
 		defer s.nsp.server.active.Done()
