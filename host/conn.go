@@ -63,7 +63,7 @@ type Conn struct {
 	poll    *pollWaiter // the pending polling GET, if any
 	posting bool        // a polling POST is being processed
 	// linger is set when a POST ended the session while no GET was pending;
-	// it is closed when a late GET takes the close packet.
+	// a late GET that takes the close packet signals it.
 	linger chan struct{}
 
 	ws           *wsTransport // the active WebSocket (transport == websocket)
@@ -235,7 +235,7 @@ func (c *Conn) finish(reason string, description error) {
 	}
 	lingering := c.posting && c.poll == nil && c.transport == TransportPolling
 	if lingering {
-		c.linger = make(chan struct{})
+		c.linger = make(chan struct{}, 1)
 	}
 	ws := c.ws
 	c.mu.Unlock()

@@ -111,8 +111,10 @@ func (c *Conn) takePollLocked() (pkts []packet, last, ok bool) {
 	switch {
 	case c.state == stateClosed:
 		if c.linger != nil {
-			close(c.linger)
-			c.linger = nil
+			select {
+			case c.linger <- struct{}{}:
+			default:
+			}
 		}
 		return []packet{{typ: c.closePacket}}, false, true
 	case c.transport != TransportPolling:

@@ -248,8 +248,8 @@ func TestPollingGetRacingClosingPost(t *testing.T) {
 			t.Fatalf("POST = %d", status)
 		}
 		s.expectClose(t, "parse error")
-		if status, _ := h.poll(sid); status != 400 {
-			t.Fatalf("GET after the POST answer = %d", status)
+		if status, body := h.poll(sid); status != 400 {
+			t.Fatalf("GET after the POST answer = %d %q", status, body)
 		}
 	}
 }
