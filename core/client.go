@@ -2,6 +2,8 @@ package core
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -99,12 +101,8 @@ func (c *client) OnClose(reason string, _ error) {
 	}
 	c.closed = true
 	c.connectTimer.Stop()
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		sockets = append(sockets, s)
-	}
 	c.mu.Unlock()
-	for _, s := range sockets {
+	for _, s := range c.socketList() {
 		s.onClose(reason)
 	}
 	c.srv.removeClient(c)
@@ -112,13 +110,7 @@ func (c *client) OnClose(reason string, _ error) {
 
 func (c *client) closeWithParseError(err error) {
 	c.srv.log.Debug("parse error, closing", "sid", c.conn.ID(), "err", err)
-	c.mu.Lock()
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		sockets = append(sockets, s)
-	}
-	c.mu.Unlock()
-	for _, s := range sockets {
+	for _, s := range c.socketList() {
 		s.emitError(err)
 	}
 	c.conn.CloseNow(ReasonParseError)
@@ -153,16 +145,17 @@ func (c *client) remove(s *Socket) {
 
 // disconnectAll disconnects every socket of the connection, then closes it.
 func (c *client) disconnectAll() {
-	c.mu.Lock()
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		sockets = append(sockets, s)
-	}
-	c.mu.Unlock()
-	for _, s := range sockets {
+	for _, s := range c.socketList() {
 		s.Disconnect(false)
 	}
 	c.forceClose()
+}
+
+// socketList returns the connected sockets of the connection.
+func (c *client) socketList() []*Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Collect(maps.Values(c.sockets))
 }
 
 // isOpen reports whether the connection still accepts packets.

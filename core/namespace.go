@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -30,11 +31,41 @@ type Namespace struct {
 	adapter Adapter
 	ackIDs  atomic.Int64
 
-	mu           sync.RWMutex
-	sockets      map[string]*Socket
+	connectChain
+
+	mu         sync.RWMutex
+	sockets    map[string]*Socket
+	serverSide map[string][]ServerSideHandler
+}
+
+// connectChain holds the connect middleware and connection handlers of a
+// namespace or a dynamic parent.
+type connectChain struct {
+	chainMu      sync.RWMutex
 	middlewares  []Middleware
 	connHandlers []func(*Socket)
-	serverSide   map[string][]ServerSideHandler
+}
+
+// Use adds a connect middleware.
+func (c *connectChain) Use(m Middleware) {
+	c.chainMu.Lock()
+	c.middlewares = append(slices.Clone(c.middlewares), m)
+	c.chainMu.Unlock()
+}
+
+// OnConnection registers a handler called for each socket that connects. It
+// runs on the socket's queue before any of its events, so handlers it
+// registers see every event.
+func (c *connectChain) OnConnection(h func(*Socket)) {
+	c.chainMu.Lock()
+	c.connHandlers = append(slices.Clone(c.connHandlers), h)
+	c.chainMu.Unlock()
+}
+
+func (c *connectChain) chain() ([]Middleware, []func(*Socket)) {
+	c.chainMu.RLock()
+	defer c.chainMu.RUnlock()
+	return c.middlewares, c.connHandlers
 }
 
 func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
@@ -62,31 +93,11 @@ func (n *Namespace) Adapter() Adapter { return n.adapter }
 // Parent returns the dynamic parent this namespace was created from, or nil.
 func (n *Namespace) Parent() *ParentNamespace { return n.parent }
 
-// Use adds a connect middleware.
-func (n *Namespace) Use(m Middleware) {
-	n.mu.Lock()
-	n.middlewares = append(slices.Clone(n.middlewares), m)
-	n.mu.Unlock()
-}
-
-// OnConnection registers a handler called for each socket that connects. It
-// runs on the socket's queue before any of its events, so handlers it
-// registers see every event.
-func (n *Namespace) OnConnection(h func(*Socket)) {
-	n.mu.Lock()
-	n.connHandlers = append(slices.Clone(n.connHandlers), h)
-	n.mu.Unlock()
-}
-
 // Sockets returns the sockets connected to this namespace on this node.
 func (n *Namespace) Sockets() []*Socket {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	out := make([]*Socket, 0, len(n.sockets))
-	for _, s := range n.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.Collect(maps.Values(n.sockets))
 }
 
 // Socket returns the local socket with this id, or nil.
@@ -98,10 +109,9 @@ func (n *Namespace) Socket(id string) *Socket {
 
 func (n *Namespace) nextAckID() int64 { return n.ackIDs.Add(1) - 1 }
 
-func (n *Namespace) chain() ([]Middleware, []func(*Socket)) {
-	n.mu.RLock()
-	mws, hs := n.middlewares, n.connHandlers
-	n.mu.RUnlock()
+// fullChain returns the parent's middleware and handlers followed by the namespace's own.
+func (n *Namespace) fullChain() ([]Middleware, []func(*Socket)) {
+	mws, hs := n.chain()
 	if n.parent != nil {
 		pm, ph := n.parent.chain()
 		mws = append(slices.Clone(pm), mws...)
@@ -127,7 +137,7 @@ func (n *Namespace) add(c *client, auth map[string]any) {
 		}
 	}
 	s := newSocket(n, c, auth, session)
-	mws, handlers := n.chain()
+	mws, handlers := n.fullChain()
 	skip := session != nil && n.server.opts.ConnectionStateRecovery.SkipMiddlewares
 	if !skip {
 		for _, m := range mws {
@@ -340,36 +350,18 @@ func (n *Namespace) HandleServerSideEmit(event string, args Payload, ack func(Pa
 type ParentNamespace struct {
 	server *Server
 	allow  func(name string, auth map[string]any) bool
+	// connectChain holds the middleware and connection handlers every child runs first.
+	connectChain
 
-	mu           sync.RWMutex
-	middlewares  []Middleware
-	connHandlers []func(*Socket)
-	children     map[string]*Namespace
-}
-
-// Use adds a connect middleware for every child namespace.
-func (p *ParentNamespace) Use(m Middleware) {
-	p.mu.Lock()
-	p.middlewares = append(slices.Clone(p.middlewares), m)
-	p.mu.Unlock()
-}
-
-// OnConnection registers a connection handler for every child namespace.
-func (p *ParentNamespace) OnConnection(h func(*Socket)) {
-	p.mu.Lock()
-	p.connHandlers = append(slices.Clone(p.connHandlers), h)
-	p.mu.Unlock()
+	mu       sync.RWMutex
+	children map[string]*Namespace
 }
 
 // Children returns the child namespaces created so far.
 func (p *ParentNamespace) Children() []*Namespace {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	out := make([]*Namespace, 0, len(p.children))
-	for _, n := range p.children {
-		out = append(out, n)
-	}
-	return out
+	return slices.Collect(maps.Values(p.children))
 }
 
 // Emit broadcasts an event to every socket of every child namespace.
@@ -380,12 +372,6 @@ func (p *ParentNamespace) Emit(event string, args ...any) error {
 		}
 	}
 	return nil
-}
-
-func (p *ParentNamespace) chain() ([]Middleware, []func(*Socket)) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.middlewares, p.connHandlers
 }
 
 func (p *ParentNamespace) addChild(n *Namespace) {
