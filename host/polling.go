@@ -16,7 +16,20 @@ import (
 // pollWaiter is a pending polling GET, woken when it has something to send.
 type pollWaiter struct {
 	ready chan struct{}
+	// noop: end the GET with a noop packet (an upgrade is being completed).
+	noop bool
+	// afterProbe: the GET came after the upgrade probe was answered; if the
+	// upgrade completes meanwhile, it is refused as a GET after the upgrade.
+	afterProbe bool
 }
+
+// probeWait bounds how long a GET that arrives after the upgrade probe
+// waits before its noop: the reference server likewise ends such a GET from
+// a 100 ms timer. A client that pauses polling as the protocol asks only
+// sends one when its noop raced the probe answer, and must get it to finish
+// pausing; a client that polls on after sending the upgrade packet must be
+// refused, which it is if the upgrade completes within the wait.
+const probeWait = 100 * time.Millisecond
 
 func (p *pollWaiter) wake() {
 	select {
@@ -63,10 +76,19 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request, handshake bool)
 		writeStatus(w, http.StatusBadRequest)
 		return
 	}
-	pkts, last, ok := c.takePollLocked()
+	pkts, last, ok := c.takePollLocked(nil)
 	if !ok {
-		waiter := &pollWaiter{ready: make(chan struct{}, 1)}
+		waiter := &pollWaiter{ready: make(chan struct{}, 1), afterProbe: c.probed}
 		c.poll = waiter
+		if waiter.afterProbe {
+			t := time.AfterFunc(probeWait, func() {
+				c.mu.Lock()
+				waiter.noop = true
+				waiter.wake()
+				c.mu.Unlock()
+			})
+			defer t.Stop()
+		}
 		c.mu.Unlock()
 		if hook := c.srv.pollWaitHook; hook != nil {
 			hook(c)
@@ -84,7 +106,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request, handshake bool)
 				return
 			}
 			c.mu.Lock()
-			pkts, last, ok = c.takePollLocked()
+			pkts, last, ok = c.takePollLocked(waiter)
 			if !ok {
 				c.mu.Unlock()
 			}
@@ -94,20 +116,25 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request, handshake bool)
 		}
 	}
 	c.mu.Unlock()
+	if pkts == nil {
+		c.srv.refuse(w, r, CodeBadRequest, map[string]any{"name": "TRANSPORT_MISMATCH", "transport": TransportPolling, "previousTransport": TransportWebSocket}, false)
+		return
+	}
 	c.srv.writePayload(w, r, pkts, handshake, c.id)
 	if last {
 		c.finish(ReasonForcedClose, nil)
 	}
 }
 
-// takePollLocked decides the answer of a polling GET: ok is false when
-// there is nothing to send yet; last reports that the answer is the close
-// packet of an orderly close, after which the session ends. As in the
+// takePollLocked decides the answer of the polling GET w (nil for the
+// handshake): ok is false when there is nothing to send yet; nil pkts refuse
+// the GET; last reports that the answer is the close packet of an orderly
+// close, after which the session ends. As in the
 // reference server, the close packet goes alone in the response after the
 // last queued packets: socket.io-client handles the Socket.IO packets of a
 // payload one tick after the engine packets, so a close packet batched with
 // them would close the client before it sees them.
-func (c *Conn) takePollLocked() (pkts []packet, last, ok bool) {
+func (c *Conn) takePollLocked(w *pollWaiter) (pkts []packet, last, ok bool) {
 	switch {
 	case c.state == stateClosed:
 		if c.linger != nil {
@@ -118,6 +145,10 @@ func (c *Conn) takePollLocked() (pkts []packet, last, ok bool) {
 		}
 		return []packet{{typ: c.closePacket}}, false, true
 	case c.transport != TransportPolling:
+		if w != nil && w.afterProbe {
+			// Sent after the upgrade packet: refused like any later GET.
+			return nil, false, true
+		}
 		// Upgraded: the GET that was pending ends with a noop.
 		return []packet{{typ: packetNoop}}, false, true
 	case c.state == stateClosing && len(c.queue) == 0:
@@ -126,8 +157,8 @@ func (c *Conn) takePollLocked() (pkts []packet, last, ok bool) {
 		pkts = c.queue
 		c.queue, c.queueBytes = nil, 0
 		return pkts, false, true
-	case c.probed:
-		// An upgrade is being completed: end the poll cycle at once.
+	case w != nil && w.noop:
+		// An upgrade is being completed: end the poll cycle.
 		return []packet{{typ: packetNoop}}, false, true
 	}
 	return nil, false, false

@@ -240,19 +240,19 @@ func (c *Conn) onFrame(t *wsTransport, p packet) bool {
 	}
 	switch {
 	case p.typ == packetPing && p.isProbe():
+		// Marked before the answer goes out, so that a GET the client sends
+		// after reading it is known to come after the probe.
+		c.probed = true
+		if c.poll != nil {
+			// The client pauses polling: end its pending GET at once.
+			c.poll.noop = true
+			c.poll.wake()
+		}
 		c.mu.Unlock()
 		if err := t.writeText(packetPong, probe); err != nil {
 			c.cancelUpgrade(t)
 			return false
 		}
-		c.mu.Lock()
-		if c.upgradeWS == t {
-			c.probed = true
-			if c.poll != nil {
-				c.poll.wake()
-			}
-		}
-		c.mu.Unlock()
 		return true
 	case p.typ == packetUpgrade:
 		c.cancelUpgradeLocked()

@@ -146,13 +146,32 @@ func TestUpgradeEndsPendingPollOnUpgradePacket(t *testing.T) {
 	ws := h.mustDial("EIO=4&transport=websocket&sid=" + sid)
 	writeWS(t, ws, websocket.MessageText, "2probe")
 	expectText(t, ws, "3probe")
-	// A GET arriving after the probe is answered at once with a noop.
+	// A GET arriving after the probe (the client's noop raced the probe
+	// answer) is answered with a noop, after a short wait.
 	if status, body := h.poll(sid); status != 200 || body != "6" {
 		t.Fatalf("GET after probe = %d %q", status, body)
 	}
 	writeWS(t, ws, websocket.MessageText, "5")
 	writeWS(t, ws, websocket.MessageText, "4x")
 	s.expectMessage(t, "x", false)
+}
+
+// TestUpgradeGetRacingUpgradePacket sends the upgrade packet and, at once, a
+// polling GET: in whichever order the server reads them, the GET is refused
+// as coming after the upgrade.
+func TestUpgradeGetRacingUpgradePacket(t *testing.T) {
+	h := newHarness(t, host.Options{})
+	for range 20 {
+		sid := h.handshake()
+		s := h.session()
+		ws := h.upgrade(sid)
+		if status, body := h.poll(sid); status != 400 || !strings.Contains(body, `"code":3`) {
+			t.Fatalf("GET after the upgrade packet = %d %q", status, body)
+		}
+		writeWS(t, ws, websocket.MessageText, "4hello")
+		s.expectMessage(t, "hello", false)
+		ws.CloseNow()
+	}
 }
 
 func TestUpgradeCancelled(t *testing.T) {
