@@ -277,18 +277,17 @@ func (s *Server) forget(c *Conn) {
 	}
 }
 
-// lookup returns the opened session with this id (or the lingering closed
-// one), or nil.
+// lookup returns the opened session with this id, or the lingering closed
+// one, or nil.
 func (s *Server) lookup(sid string) *Conn {
-	c := s.lookupAny(sid)
-	if c == nil {
-		s.mu.RLock()
+	s.mu.RLock()
+	c, live := s.conns[sid]
+	if !live {
 		c = s.lingering[sid]
-		s.mu.RUnlock()
-		if c != nil {
-			return c
-		}
-		return nil
+	}
+	s.mu.RUnlock()
+	if c == nil || !live {
+		return c
 	}
 	c.mu.Lock()
 	opened := c.opened
