@@ -269,3 +269,23 @@ func TestSendAtomic(t *testing.T) {
 		check(t, frames)
 	})
 }
+
+// TestSlowConsumerWebSocket sends to a client that never reads: the queue
+// reaches its bound and the session closes, whatever the socket buffers hold.
+func TestSlowConsumerWebSocket(t *testing.T) {
+	h := newHarness(t, host.Options{MaxQueuedBytes: 1 << 20})
+	h.mustDial("EIO=4&transport=websocket") // never read
+	s := h.session()
+	chunk := host.Message{Data: make([]byte, 64<<10), Binary: true}
+	var err error
+	for i := 0; i < 4096 && err == nil; i++ {
+		err = s.conn.Send(chunk)
+	}
+	if !errors.Is(err, host.ErrQueueFull) {
+		t.Fatalf("Send = %v, want ErrQueueFull", err)
+	}
+	ev := s.expectClose(t, "transport error")
+	if !errors.Is(ev.err, host.ErrQueueFull) {
+		t.Fatalf("close error = %v", ev.err)
+	}
+}
