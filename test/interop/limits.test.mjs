@@ -1,7 +1,6 @@
 // maxHttpBufferSize: a message larger than the limit closes the connection.
-import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ack, Clients, MODES, startServer, TEST_TIMEOUT_MS, waitEvent } from "../lib/harness.mjs";
+import { ack, perModeSuite, waitEvent } from "../lib/harness.mjs";
 
 const LIMIT = 10_000;
 
@@ -9,48 +8,30 @@ const LIMIT = 10_000;
 // message: the polling POST fails (HTTP 413), a websocket is closed.
 const CLIENT_REASON = { polling: "transport error", websocket: "transport close", upgrade: "transport close" };
 
-describe(`maxHttpBufferSize (${LIMIT} bytes)`, () => {
-  let server;
-  before(async () => {
-    server = await startServer(["-max-http-buffer-size", String(LIMIT)]);
-  });
-  after(async () => {
-    const { code } = await server.stop();
-    assert.equal(code, 0, `test server exit code\n${server.stderrTail()}`);
+perModeSuite(`maxHttpBufferSize (${LIMIT} bytes)`, ["-max-http-buffer-size", String(LIMIT)], (suite) => {
+  const { mode, test } = suite;
+
+  test("the handshake announces the limit as maxPayload", async () => {
+    const s = await suite.clients.connect();
+    assert.equal(s.io.engine._maxPayload, LIMIT);
   });
 
-  for (const mode of Object.keys(MODES)) {
-    describe(`over ${mode}`, () => {
-      let clients;
-      const test = (name, fn) => it(name, { timeout: TEST_TIMEOUT_MS }, fn);
-      before(() => {
-        clients = new Clients(server, mode);
-      });
-      afterEach(() => clients.cleanup());
+  test("a message under the limit goes through", async () => {
+    const s = await suite.clients.connect();
+    const text = "a".repeat(LIMIT - 1000);
+    assert.deepEqual(await ack(s, "echo", text), [text]);
+  });
 
-      test("the handshake announces the limit as maxPayload", async () => {
-        const s = await clients.connect();
-        assert.equal(s.io.engine._maxPayload, LIMIT);
-      });
-
-      test("a message under the limit goes through", async () => {
-        const s = await clients.connect();
-        const text = "a".repeat(LIMIT - 1000);
-        assert.deepEqual(await ack(s, "echo", text), [text]);
-      });
-
-      test("a message over the limit closes the connection", async () => {
-        const s = await clients.connect();
-        const id = s.id;
-        const disconnected = waitEvent(s, "disconnect");
-        let acked = false;
-        s.emit("echo", "b".repeat(2 * LIMIT), () => (acked = true));
-        assert.equal((await disconnected)[0], CLIENT_REASON[mode]);
-        const report = await server.disconnectReport(id);
-        if (mode !== "polling") assert.equal(report.reason, "transport error"); // as the Node.js server reports it
-        assert.equal(acked, false, "the oversized event was handled");
-        assert.equal(s.connected, false);
-      });
-    });
-  }
+  test("a message over the limit closes the connection", async () => {
+    const s = await suite.clients.connect();
+    const id = s.id;
+    const disconnected = waitEvent(s, "disconnect");
+    let acked = false;
+    s.emit("echo", "b".repeat(2 * LIMIT), () => (acked = true));
+    assert.equal((await disconnected)[0], CLIENT_REASON[mode]);
+    const report = await suite.server.disconnectReport(id);
+    if (mode !== "polling") assert.equal(report.reason, "transport error"); // as the Node.js server reports it
+    assert.equal(acked, false, "the oversized event was handled");
+    assert.equal(s.connected, false);
+  });
 });

@@ -7,6 +7,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
 import { io, Manager } from "socket.io-client";
 
 const testDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -316,4 +317,39 @@ export class Clients {
       m.engine?.close();
     }
   }
+}
+
+/**
+ * Declares a suite that starts one test server with flags and runs body once
+ * per transport mode. body gets { mode, test, clients, server }: test declares
+ * a test with the suite's deadline; clients and server are valid inside tests.
+ */
+export function perModeSuite(title, flags, body) {
+  describe(title, () => {
+    let server;
+    before(async () => {
+      server = await startServer(flags);
+    });
+    after(async () => {
+      const { code } = await server.stop();
+      assert.equal(code, 0, `test server exit code\n${server.stderrTail()}`);
+    });
+    for (const mode of Object.keys(MODES)) {
+      describe(`over ${mode}`, () => {
+        const suite = {
+          mode,
+          test: (name, fn) => it(name, { timeout: TEST_TIMEOUT_MS }, fn),
+          clients: undefined,
+          get server() {
+            return server;
+          },
+        };
+        before(() => {
+          suite.clients = new Clients(server, mode);
+        });
+        afterEach(() => suite.clients.cleanup());
+        body(suite);
+      });
+    }
+  });
 }
