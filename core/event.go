@@ -110,7 +110,7 @@ func appendToArray(a json.RawMessage, v []byte) json.RawMessage {
 
 // newEventPacket builds an EVENT packet for name and args.
 func newEventPacket(nsp, name string, args Payload) (*parser.Packet, error) {
-	if isReservedEvent(name) {
+	if parser.IsReservedEvent(name) {
 		return nil, &ReservedEventError{Name: name}
 	}
 	data, err := eventData(name, args.Data)

@@ -33,15 +33,6 @@ func isRecoverable(reason string) bool {
 	return false
 }
 
-// isReservedEvent reports whether an event name may not be emitted to a client.
-func isReservedEvent(name string) bool {
-	switch name {
-	case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener":
-		return true
-	}
-	return false
-}
-
 // isReservedServerEvent reports whether an event name may not be used for a
 // namespace broadcast or ServerSideEmit.
 func isReservedServerEvent(name string) bool {
