@@ -231,6 +231,7 @@ func TestDisconnectReasons(t *testing.T) {
 		{"server namespace disconnect", func(_ *wireClient, s *Socket) { s.Disconnect(false) }, ReasonServerNamespaceDisconnect},
 		{"transport close", func(c *wireClient, _ *Socket) { c.conn.Close(websocket.StatusNormalClosure, "") }, ReasonTransportClose},
 		{"parse error", func(c *wireClient, _ *Socket) { c.send("4abc") }, ReasonParseError},
+		{"reserved event from the client", func(c *wireClient, _ *Socket) { c.send(`42["disconnect"]`) }, ReasonParseError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

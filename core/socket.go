@@ -262,6 +262,10 @@ func (s *Socket) onPacket(p *parser.Packet) {
 	switch p.Type {
 	case parser.Event, parser.BinaryEvent:
 		name, args, err := parser.SplitEvent(p.Data)
+		if err == nil && parser.IsReservedEvent(name) {
+			// the reference decoder refuses these names from a client
+			err = &ReservedEventError{Name: name}
+		}
 		if err != nil {
 			s.client.closeWithParseError(err)
 			return
