@@ -5,7 +5,7 @@ CLIENT_VERSION := 4.8.1
 STATICCHECK_VERSION := v0.8.2
 CLIENT_DIST := host/clientdist/dist
 
-.PHONY: all build run test unit interop fuzz-seed lint client-dist test-deps clean
+.PHONY: all build run test unit interop lint client-dist test-deps toolchains plugins clean
 
 all: build
 
@@ -25,8 +25,16 @@ build: client-dist
 	@mkdir -p bin
 	$(GO) build -o bin/edged ./cmd/edged
 
-run: build
-	./bin/edged --listen 127.0.0.1:3000
+# The Debian toolchains for the C plugin and the WAT fixtures (installed when missing).
+toolchains:
+	@bash scripts/install-toolchains.sh
+
+# Every example plugin into build/plugins, every test fixture into build/fixtures.
+plugins: toolchains
+	@bash scripts/build-plugins.sh
+
+run: build plugins
+	./bin/edged --listen 127.0.0.1:3000 --plugins build/plugins
 
 # npm packages the interop suites need (pinned by test/package-lock.json).
 test-deps:
@@ -37,13 +45,13 @@ lint: client-dist
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-unit: client-dist
+unit: client-dist plugins
 	$(GO) test -race -count=1 ./...
 
-interop: client-dist test-deps
+interop: client-dist test-deps plugins build
 	cd test && node --test --test-concurrency=1 --test-reporter=spec interop/*.test.mjs
 
 test: lint unit interop
 
 clean:
-	rm -rf bin $(CLIENT_DIST)/*.js $(CLIENT_DIST)/*.map test/node_modules
+	rm -rf bin build $(CLIENT_DIST)/*.js $(CLIENT_DIST)/*.map test/node_modules
