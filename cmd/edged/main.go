@@ -1,7 +1,8 @@
 // Command edged runs the edged Socket.IO server.
 //
-// This first version serves the Socket.IO core with its Engine.IO options
-// from flags; plugins, persistence and the full configuration arrive with
+// It serves the Socket.IO core with its Engine.IO options from flags, and
+// the WebAssembly plugins of --plugins DIR (hot-reloaded when the directory
+// changes, or on SIGHUP); persistence and the full configuration arrive with
 // their issues.
 package main
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/edged-io/edged/core"
 	"github.com/edged-io/edged/host"
+	"github.com/edged-io/edged/plugins"
 )
 
 func main() {
@@ -40,6 +42,8 @@ func run(args []string) error {
 	recovery := fs.Bool("connection-state-recovery", false, "keep sessions for connection state recovery")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (enables HTTPS and HTTP/2)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
+	pluginDir := fs.String("plugins", "", "directory of WebAssembly plugins (NAME.wasm, NAME.json); empty: no plugins")
+	pluginCache := fs.String("plugin-cache", "", "compilation cache directory for plugins (default: under the user cache dir)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +62,13 @@ func run(args []string) error {
 		opts.ConnectionStateRecovery = core.DefaultRecoveryOptions()
 	}
 	srv := core.NewServer(opts)
+	if *pluginDir != "" {
+		pm, err := startPlugins(srv, *pluginDir, *pluginCache, log)
+		if err != nil {
+			return err
+		}
+		defer pm.Close()
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle(srv.Path(), srv)
@@ -93,4 +104,32 @@ func run(args []string) error {
 		log.Warn("close", "err", err)
 	}
 	return httpSrv.Shutdown(shutdownCtx)
+}
+
+// startPlugins loads the plugins of dir, watches it and reloads on SIGHUP.
+func startPlugins(srv *core.Server, dir, cache string, log *slog.Logger) (*plugins.Manager, error) {
+	pm, err := plugins.New(srv, plugins.Options{Dir: dir, CacheDir: cache, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := pm.Load(context.Background()); err != nil {
+		_ = pm.Close()
+		return nil, err
+	}
+	if err := pm.Watch(); err != nil {
+		_ = pm.Close()
+		return nil, err
+	}
+	// each plugin was logged as "plugin loaded" with its version and namespaces
+	log.Info("plugins ready", "dir", dir, "count", len(pm.Plugins()))
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			if err := pm.Reload(context.Background()); err != nil {
+				log.Error("plugin reload failed", "err", err)
+			}
+		}
+	}()
+	return pm, nil
 }
