@@ -111,7 +111,8 @@ static int32_t fail(const char *text) {
 
 /* reattach stages every attachment of the input again, in order, so the
  * placeholders {"_placeholder":true,"num":N} of the args keep their numbers
- * in the next call. */
+ * in the next call. 0 when one cannot be read or the host refuses it (attach
+ * returns a negative error: more than 10, or over the output limit). */
 static int reattach(void) {
   for (int32_t i = 0;; i++) {
     int32_t n = attachment_read(i, NULL, 0); /* the size; -1: no such index */
@@ -179,8 +180,10 @@ static int32_t echo(json_span args, int ack) {
   addspan(&req, args);
   adds(&req, "}");
   int32_t status = STATUS_OK;
-  if (req.oom || !reattach()) {
+  if (req.oom) {
     status = fail("out of memory");
+  } else if (!reattach()) {
+    status = fail("attachments refused");
   } else if (op(ack ? OP_ACK : OP_EMIT, &req) < 0) {
     status = fail(ack ? "ack refused" : "emit refused");
   }
@@ -221,8 +224,10 @@ static int32_t on_broadcast(json_span args, int ack) {
   addspan(&req, payload);
   adds(&req, "]}");
   int32_t status = STATUS_OK;
-  if (req.oom || !reattach()) {
+  if (req.oom) {
     status = fail("out of memory");
+  } else if (!reattach()) {
+    status = fail("attachments refused");
   } else if (op(OP_EMIT, &req) < 0) {
     status = fail("emit refused");
   }
