@@ -122,6 +122,7 @@ type guest struct {
 	eventReject string // KIND_EVENT: OP_REJECT request
 	eventStatus int
 	noMarker    bool
+	dumpKinds   []int  // these kinds emit "input" to the current socket with the input as argument
 	extra       string // more module fields (imports go first)
 	imports     string
 }
@@ -130,8 +131,9 @@ func (g guest) wat() string {
 	var b strings.Builder
 	b.WriteString("(module\n")
 	b.WriteString(`(import "edged_v1" "call" (func $call (param i32 i32 i32) (result i32)))` + "\n")
+	b.WriteString(`(import "edged_v1" "input_read" (func $input_read (param i32 i32) (result i32)))` + "\n")
 	b.WriteString(g.imports)
-	b.WriteString("(memory (export \"memory\") 1)\n")
+	b.WriteString("(memory (export \"memory\") 2)\n")
 	seg := func(off int, s string) string {
 		if s == "" {
 			return ""
@@ -146,6 +148,9 @@ func (g guest) wat() string {
 	seg(16384, g.emit)
 	seg(20480, g.ack)
 	seg(24576, g.eventReject)
+	const dumpPrefix = `{"event":"input","args":[`
+	seg(32768-len(dumpPrefix), dumpPrefix)
+	seg(28672, "]}")
 	callOp := func(op, off int, s string) string {
 		if s == "" {
 			return ""
@@ -163,6 +168,15 @@ func (g guest) wat() string {
 	b.WriteString(callOp(2, 4096, g.initReject))
 	fmt.Fprintf(&b, "(i32.const %d))\n", g.initStatus)
 	b.WriteString("(func (export \"edged_on\") (param $kind i32) (param $len i32) (result i32)\n")
+	for _, k := range g.dumpKinds {
+		// input at 32768 (at most 64 KiB), the prefix just before it, "]}" after it
+		fmt.Fprintf(&b, `(if (i32.eq (local.get $kind) (i32.const %d)) (then
+			(drop (call $input_read (i32.const 32768) (i32.const 32000)))
+			(memory.copy (i32.add (i32.const 32768) (local.get $len)) (i32.const 28672) (i32.const 2))
+			(drop (call $call (i32.const 3) (i32.const %d) (i32.add (local.get $len) (i32.const %d))))
+			(return (i32.const 0))))
+`, k, 32768-len(dumpPrefix), len(dumpPrefix)+2)
+	}
 	if g.connReject != "" {
 		fmt.Fprintf(&b, "(if (i32.eq (local.get $kind) (i32.const 1)) (then %s (return (i32.const 1))))\n", callOp(2, 8192, g.connReject))
 	}

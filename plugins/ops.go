@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -320,6 +321,11 @@ func checkArgs(args json.RawMessage, staged [][]byte) (json.RawMessage, error) {
 	if args[0] != '[' {
 		return nil, errBad("args must be a JSON array")
 	}
+	// the request is valid JSON already; a full decode is only needed to
+	// check that placeholders refer to staged attachments
+	if len(staged) == 0 && !bytes.Contains(args, []byte("_placeholder")) {
+		return args, nil
+	}
 	if _, err := parser.UnmarshalArgs(args, staged); err != nil {
 		return nil, errBad("args: %v", err)
 	}
@@ -367,11 +373,11 @@ func (cs *callState) opEmit(req []byte, staged [][]byte) error {
 			return e.EmitPayload(r.Event, p)
 		}
 		return cs.withAckGeneration(func(done func()) error {
-			sock, token := cs.socket, *r.AckToken
+			g, sock, token := cs.g, cs.socket, *r.AckToken
 			return e.Timeout(timeout).EmitPayloadWithAck(r.Event, p, func(a *core.Ack, err error) {
 				go func() {
 					defer done()
-					cs.g.ackResult(sock, token, a, err)
+					g.ackResult(sock, token, a, err)
 				}()
 			})
 		})
@@ -384,18 +390,19 @@ func (cs *callState) opEmit(req []byte, staged [][]byte) error {
 		return o.EmitPayload(r.Event, p)
 	}
 	return cs.withAckGeneration(func(done func()) error {
-		sock, token := cs.socket, *r.AckToken
+		g, sock, token := cs.g, cs.socket, *r.AckToken
 		return o.Timeout(timeout).EmitPayloadWithAck(r.Event, p, func(acks []*core.Ack, err error) {
 			go func() {
 				defer done()
-				cs.g.broadcastAckResult(sock, token, acks, err)
+				g.broadcastAckResult(sock, token, acks, err)
 			}()
 		})
 	})
 }
 
 // withAckGeneration keeps the generation alive until the ack result was
-// delivered, so that the same version answers it.
+// delivered, so that the same version answers it. The call state is reused
+// after the call: the callbacks must not touch cs.
 func (cs *callState) withAckGeneration(emit func(done func()) error) error {
 	g := cs.g
 	if !g.acquire() {
@@ -477,7 +484,7 @@ func (cs *callState) opServerSideEmit(req []byte, staged [][]byte) error {
 	}
 	return cs.withAckGeneration(func(done func()) error {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		token := *r.AckToken
+		g, token := cs.g, *r.AckToken
 		err := nsp.Adapter().ServerSideEmit(ctx, r.Event, p, func(answers []core.Payload, err error) {
 			go func() {
 				defer done()
@@ -486,7 +493,7 @@ func (cs *callState) opServerSideEmit(req []byte, staged [][]byte) error {
 				for i, a := range answers {
 					acks[i] = &core.Ack{Payload: a}
 				}
-				cs.g.broadcastAckResult(nil, token, acks, err)
+				g.broadcastAckResult(nil, token, acks, err)
 			}()
 		})
 		if err != nil {

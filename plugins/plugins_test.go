@@ -2,6 +2,8 @@ package plugins
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,4 +221,49 @@ func TestReloadExplicit(t *testing.T) {
 	c.connect("/app")
 	c.send(`42/app,1["v"]`)
 	c.expect(`43/app,1["v1"]`)
+}
+
+// inputArg decodes the argument of an "input" event a dumping guest emits.
+func inputArg(t *testing.T, frame, nsp string) map[string]any {
+	t.Helper()
+	prefix := "42" + nsp + ","
+	if !strings.HasPrefix(frame, prefix) {
+		t.Fatalf("frame %q", frame)
+	}
+	var args []any
+	if err := json.Unmarshal([]byte(frame[len(prefix):]), &args); err != nil || len(args) != 2 || args[0] != "input" {
+		t.Fatalf("frame %q: %v", frame, err)
+	}
+	return args[1].(map[string]any)
+}
+
+func TestEmitWithAckToken(t *testing.T) {
+	e := newEnv(t, map[string][]byte{
+		"app.wasm": guest{decl: `{"namespaces":["/app"],"events":["ask","askfast"],"disconnect":true}`,
+			emit: `{"event":"question","args":[1],"ack_token":7,"timeout_ms":300}`, dumpKinds: []int{7}}.build(t),
+	})
+	c := e.dial(t)
+	sid := c.connect("/app")
+	c.send(`42/app,["ask"]`)
+	q := c.read()
+	id, ok := strings.CutPrefix(q, `42/app,`)
+	if !ok || !strings.HasSuffix(id, `["question",1]`) {
+		t.Fatalf("question: %q", q)
+	}
+	id = strings.TrimSuffix(id, `["question",1]`)
+	c.send(`43/app,` + id + `["answer",{"x":true}]`)
+	in := inputArg(t, c.read(), "/app")
+	if in["token"] != float64(7) || fmt.Sprint(in["args"]) != "[answer map[x:true]]" || in["error"] != nil {
+		t.Fatalf("ack result input %v", in)
+	}
+	if s := in["socket"].(map[string]any); !strings.Contains(sid, s["id"].(string)) || s["namespace"] != "/app" {
+		t.Fatalf("socket %v, connect reply %s", s, sid)
+	}
+	// unanswered: the timeout arrives as the error
+	c.send(`42/app,["ask"]`)
+	c.read()
+	in = inputArg(t, c.read(), "/app")
+	if in["token"] != float64(7) || in["error"] != "operation has timed out" {
+		t.Fatalf("timeout input %v", in)
+	}
 }
