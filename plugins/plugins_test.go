@@ -267,3 +267,52 @@ func TestEmitWithAckToken(t *testing.T) {
 		t.Fatalf("timeout input %v", in)
 	}
 }
+
+// TestHostileHostCalls checks that bad pointers and lengths from a guest are
+// error returns, never host panics.
+func TestHostileHostCalls(t *testing.T) {
+	src := `(module
+  (import "edged_v1" "call" (func $call (param i32 i32 i32) (result i32)))
+  (import "edged_v1" "input_read" (func $input_read (param i32 i32) (result i32)))
+  (import "edged_v1" "attach" (func $attach (param i32 i32) (result i32)))
+  (import "edged_v1" "attachment_read" (func $attachment_read (param i32 i32 i32) (result i32)))
+  (import "edged_v1" "result_read" (func $result_read (param i32 i32) (result i32)))
+  (import "edged_v1" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "{\"namespaces\":[\"/h\"],\"events\":[\"go\"]}")
+  (data (i32.const 100) "{\"args\":[\"survived\"]}")
+  (data (i32.const 200) "{\"args\":[\"broken\"]}")
+  (data (i32.const 300) "not json")
+  (func (export "edged_abi_v1"))
+  (func (export "edged_init") (param i32) (result i32)
+    (drop (call $call (i32.const 1) (i32.const 0) (i32.const 37)))
+    (i32.const 0))
+  (func (export "edged_on") (param $kind i32) (param $len i32) (result i32)
+    (local $bad i32)
+    ;; every call below must fail cleanly; $bad counts the ones that did not
+    (if (i32.ne (call $call (i32.const 3) (i32.const 0xfffffff0) (i32.const 100)) (i32.const -1))
+      (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+    (if (i32.ne (call $call (i32.const 3) (i32.const 300) (i32.const 8)) (i32.const -1))
+      (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+    (if (i32.ne (call $call (i32.const 99) (i32.const 100) (i32.const 21)) (i32.const -2))
+      (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+    (if (i32.ne (call $call (i32.const 3) (i32.const 100) (i32.const 0x7fffffff)) (i32.const -5))
+      (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+    (if (i32.ne (call $input_read (i32.const 0xffffff00) (i32.const 0x7fffffff)) (i32.const -1))
+      (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+    (if (i32.ne (call $attach (i32.const 0xffffff00) (i32.const 1000)) (i32.const -1))
+      (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+    (if (i32.ne (call $attachment_read (i32.const 5) (i32.const 0) (i32.const 10)) (i32.const -1))
+      (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+    (drop (call $result_read (i32.const 0xffffff00) (i32.const 0x7fffffff)))
+    (call $log (i32.const 7) (i32.const 0xffffff00) (i32.const 1000))
+    (if (i32.eqz (local.get $bad))
+      (then (drop (call $call (i32.const 4) (i32.const 100) (i32.const 21))))
+      (else (drop (call $call (i32.const 4) (i32.const 200) (i32.const 19)))))
+    (i32.const 0)))`
+	e := newEnv(t, map[string][]byte{"h.wasm": mustWAT(t, src)})
+	c := e.dial(t)
+	c.connect("/h")
+	c.send(`42/h,1["go"]`)
+	c.expect(`43/h,1["survived"]`)
+}
