@@ -151,6 +151,13 @@ func (s *Server) Namespaces() []*Namespace {
 	return out
 }
 
+// Namespace returns the namespace with this name if it exists, without creating it.
+func (s *Server) Namespace(name string) *Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nsps[normalizeNamespace(name)]
+}
+
 // Sockets returns the main namespace "/".
 func (s *Server) Sockets() *Namespace { return s.Of("/") }
 

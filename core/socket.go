@@ -230,6 +230,11 @@ func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) 
 // Except returns an operator targeting every socket but this one and those in rooms.
 func (s *Socket) Except(rooms ...string) *BroadcastOperator { return s.Broadcast().Except(rooms...) }
 
+// Enqueue runs task on the socket's queue, after the events already received
+// and before later ones, one at a time with its handlers. Use it to deliver
+// results that arrive elsewhere (an ack callback, a timer) in socket order.
+func (s *Socket) Enqueue(task func()) { s.queue.pushAlways(task) }
+
 // Disconnect disconnects the socket from its namespace; with close it closes
 // the whole underlying connection (every namespace of that client).
 func (s *Socket) Disconnect(close bool) {

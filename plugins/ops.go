@@ -247,11 +247,8 @@ func (cs *callState) namespace(name string) (*core.Namespace, error) {
 		}
 		return cs.nsp, nil
 	}
-	// core has no lookup without creation: scan the existing namespaces
-	for _, n := range cs.g.m.server.Namespaces() {
-		if n.Name() == name {
-			return n, nil
-		}
+	if n := cs.g.m.server.Namespace(name); n != nil {
+		return n, nil
 	}
 	return nil, errNoNamespace
 }
@@ -375,10 +372,11 @@ func (cs *callState) opEmit(req []byte, staged [][]byte) error {
 		return cs.withAckGeneration(func(done func()) error {
 			g, sock, token := cs.g, cs.socket, *r.AckToken
 			return e.Timeout(timeout).EmitPayloadWithAck(r.Event, p, func(a *core.Ack, err error) {
-				go func() {
+				// delivered on the socket's queue, in order with its events
+				sock.Enqueue(func() {
 					defer done()
 					g.ackResult(sock, token, a, err)
-				}()
+				})
 			})
 		})
 	}
@@ -392,10 +390,15 @@ func (cs *callState) opEmit(req []byte, staged [][]byte) error {
 	return cs.withAckGeneration(func(done func()) error {
 		g, sock, token := cs.g, cs.socket, *r.AckToken
 		return o.Timeout(timeout).EmitPayloadWithAck(r.Event, p, func(acks []*core.Ack, err error) {
-			go func() {
+			deliver := func() {
 				defer done()
 				g.broadcastAckResult(sock, token, acks, err)
-			}()
+			}
+			if sock != nil {
+				sock.Enqueue(deliver) // in order with the socket's events
+			} else {
+				go deliver()
+			}
 		})
 	})
 }
