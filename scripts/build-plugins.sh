@@ -4,6 +4,8 @@
 #   examples/plugins/NAME/ with Go files: GOOS=wasip1 GOARCH=wasm -buildmode=c-shared
 #   examples/plugins/NAME/ with a build.sh: that script, called with the output path
 #   test/fixtures/NAME.wat: wat2wasm
+# A plugin whose folder has a file OUTDIR is built into the folder it names
+# instead (the conformance plugin also serves "/" and so runs on its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/plugins
@@ -12,15 +14,18 @@ mkdir -p "$out" "$fixtures"
 for dir in examples/plugins/*/; do
   [ -d "$dir" ] || continue
   name=$(basename "$dir")
+  dest=$out
+  [ -f "$dir/OUTDIR" ] && dest=$(tr -d '[:space:]' < "$dir/OUTDIR")
+  mkdir -p "$dest"
   if [ -x "$dir/build.sh" ]; then
-    "$dir/build.sh" "$PWD/$out/$name.wasm"
+    "$dir/build.sh" "$PWD/$dest/$name.wasm"
   elif ls "$dir"/*.go >/dev/null 2>&1; then
-    GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/$name.wasm" "./$dir"
+    GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$dest/$name.wasm" "./$dir"
   else
     continue
   fi
   # settings file beside the module, when the plugin has one
-  [ -f "$dir/$name.json" ] && cp "$dir/$name.json" "$out/$name.json"
+  if [ -f "$dir/$name.json" ]; then cp "$dir/$name.json" "$dest/$name.json"; fi
 done
 for wat in test/fixtures/*.wat; do
   [ -f "$wat" ] || continue
