@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 
 // input is the union of the dispatcher inputs of docs/ABI.md §3.
 type input struct {
-	Socket    *socketJSON       `json:"socket"`
+	Socket    []byte            `json:"socket"` // raw, decoded on demand
 	Event     string            `json:"event"`
 	Args      json.RawMessage   `json:"args"`
 	Ack       bool              `json:"ack"`
@@ -22,11 +23,58 @@ type input struct {
 	Namespace string            `json:"namespace"`
 }
 
+// decode fills in from the JSON b; it copies what it keeps (b is reused).
+func (in *input) decode(b []byte) error {
+	return eachMember(b, func(k, v []byte) error {
+		switch string(k) {
+		case "socket":
+			if string(v) != "null" {
+				in.Socket = bytes.Clone(v)
+			}
+		case "event":
+			in.Event, _ = parseString(v)
+		case "args":
+			in.Args = bytes.Clone(v)
+		case "ack":
+			in.Ack, _ = parseBool(v)
+		case "reason":
+			in.Reason, _ = parseString(v)
+		case "token":
+			t, _ := parseInt(v)
+			in.Token = int32(t)
+		case "responses":
+			return eachElement(v, func(e []byte) error {
+				in.Responses = append(in.Responses, bytes.Clone(e))
+				return nil
+			})
+		case "error":
+			in.Error, _ = parseString(v)
+		case "namespace":
+			in.Namespace, _ = parseString(v)
+		}
+		return nil
+	})
+}
+
 // initInput is the input of edged_init.
 type initInput struct {
 	Name    string          `json:"name"`
 	Version string          `json:"version"`
 	Config  json.RawMessage `json:"config"`
+}
+
+func (in *initInput) decode(b []byte) error {
+	return eachMember(b, func(k, v []byte) error {
+		switch string(k) {
+		case "name":
+			in.Name, _ = parseString(v)
+		case "version":
+			in.Version, _ = parseString(v)
+		case "config":
+			in.Config = bytes.Clone(v)
+		}
+		return nil
+	})
 }
 
 var (
@@ -54,12 +102,12 @@ func doInit(n int32) (st abi.Status) {
 		return abi.StatusError
 	}
 	var in initInput
-	if err := json.Unmarshal(readInput(n), &in); err != nil {
+	if err := in.decode(readInput(n)); err != nil {
 		reject("init input: "+err.Error(), nil)
 		return abi.StatusError
 	}
 	pluginName, pluginVersion = in.Name, in.Version
-	pluginConfig = append(json.RawMessage(nil), in.Config...)
+	pluginConfig = in.Config
 	for _, fn := range p.init {
 		if err := fn(); err != nil {
 			reject(err.Error(), nil)
@@ -128,7 +176,7 @@ func doOn(kind abi.Kind, n int32) (st abi.Status) {
 		return abi.StatusUnknownKind
 	}
 	var in input
-	if err := json.Unmarshal(readInput(n), &in); err != nil {
+	if err := in.decode(readInput(n)); err != nil {
 		reject("sdk: bad input: "+err.Error(), nil)
 		return abi.StatusError
 	}

@@ -79,8 +79,12 @@ func (a *argList) elems() ([]json.RawMessage, error) {
 	if !a.split {
 		a.split = true
 		if len(a.raw) > 0 {
-			if err := json.Unmarshal(a.raw, &a.items); err != nil {
-				a.err = fmt.Errorf("sdk: arguments are not a JSON array: %w", err)
+			err := eachElement(a.raw, func(v []byte) error {
+				a.items = append(a.items, v)
+				return nil
+			})
+			if err != nil {
+				a.items, a.err = nil, fmt.Errorf("sdk: arguments are not a JSON array: %w", err)
 			}
 		}
 	}
@@ -117,11 +121,79 @@ func (a *argList) bind(ptrs []any) error {
 				continue
 			}
 		}
-		if err := json.Unmarshal(items[i], p); err != nil {
+		if err := bindOne(items[i], p); err != nil {
 			return &ArgError{Index: i, Err: err}
 		}
 	}
 	return nil
+}
+
+// bindOne decodes one argument, with fast paths for the common pointer
+// types (encoding/json is slow in a WebAssembly guest). JSON null leaves
+// the pointer untouched, as with encoding/json.
+func bindOne(v json.RawMessage, p any) error {
+	if string(v) == "null" {
+		return json.Unmarshal(v, p)
+	}
+	switch p := p.(type) {
+	case *string:
+		s, ok := parseString(v)
+		if !ok {
+			return mismatch(v, "string")
+		}
+		*p = s
+	case *bool:
+		b, ok := parseBool(v)
+		if !ok {
+			return mismatch(v, "bool")
+		}
+		*p = b
+	case *float64:
+		f, ok := parseNumber(v)
+		if !ok {
+			return mismatch(v, "number")
+		}
+		*p = f
+	case *int:
+		n, ok := parseInt(v)
+		if !ok || !validNumber(v) {
+			return mismatch(v, "integer")
+		}
+		*p = int(n)
+	case *int64:
+		n, ok := parseInt(v)
+		if !ok || !validNumber(v) {
+			return mismatch(v, "integer")
+		}
+		*p = n
+	case *json.RawMessage:
+		*p = append((*p)[:0], v...)
+	default:
+		return json.Unmarshal(v, p)
+	}
+	return nil
+}
+
+func validNumber(v []byte) bool { _, ok := parseNumber(v); return ok }
+
+// mismatch is the error of a JSON value that is not of the wanted kind.
+func mismatch(v []byte, want string) error {
+	got := "value"
+	if len(v) > 0 {
+		switch v[0] {
+		case '"':
+			got = "string"
+		case '{':
+			got = "object"
+		case '[':
+			got = "array"
+		case 't', 'f':
+			got = "bool"
+		default:
+			got = "number"
+		}
+	}
+	return fmt.Errorf("want a %s, got a %s", want, got)
 }
 
 // ArgError is the error of Bind when argument Index does not decode into

@@ -3,6 +3,7 @@ package sdk
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/edged-io/edged/plugins/abi"
@@ -66,13 +67,18 @@ func Now() (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	var r struct {
-		MS int64 `json:"ms"`
+	var ms int64
+	ok := false
+	err = eachMember(res, func(k, v []byte) error {
+		if string(k) == "ms" {
+			ms, ok = parseInt(v)
+		}
+		return nil
+	})
+	if err != nil || !ok {
+		return time.Time{}, fmt.Errorf("sdk: now result %q", res)
 	}
-	if err := json.Unmarshal(res, &r); err != nil {
-		return time.Time{}, fmt.Errorf("sdk: now result: %w", err)
-	}
-	return time.UnixMilli(r.MS), nil
+	return time.UnixMilli(ms), nil
 }
 
 // NowMillis returns the server's clock in epoch milliseconds, or the
@@ -89,16 +95,21 @@ func NowMillis() int64 {
 func RandomHex(n int) (string, error) {
 	w := begin()
 	w.field("n")
-	w.buf = fmt.Appendf(w.buf, "%d", n)
+	w.buf = strconv.AppendInt(w.buf, int64(n), 10)
 	res, err := w.send(abi.OpRandom)
 	if err != nil {
 		return "", err
 	}
-	var r struct {
-		Hex string `json:"hex"`
+	var hex string
+	ok := false
+	err = eachMember(res, func(k, v []byte) error {
+		if string(k) == "hex" {
+			hex, ok = parseString(v)
+		}
+		return nil
+	})
+	if err != nil || !ok {
+		return "", fmt.Errorf("sdk: random result %q", res)
 	}
-	if err := json.Unmarshal(res, &r); err != nil {
-		return "", fmt.Errorf("sdk: random result: %w", err)
-	}
-	return r.Hex, nil
+	return hex, nil
 }

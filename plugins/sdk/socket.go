@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -20,6 +21,22 @@ type Socket struct {
 	recovered bool
 	transport string
 	hs        *Handshake
+	raw       []byte // the socket object, until decoded
+}
+
+// load decodes the socket object on first use: a handler that does not
+// look at the socket does not pay for it.
+func (s *Socket) load() {
+	if s.raw == nil {
+		return
+	}
+	var j socketJSON
+	if err := j.decode(s.raw); err != nil {
+		Log.Warn("bad socket object", "err", err.Error())
+	}
+	s.raw = nil
+	s.id, s.namespace, s.rooms, s.data = j.ID, j.Namespace, j.Rooms, j.Data
+	s.recovered, s.transport = j.Recovered, j.Transport
 }
 
 // socketJSON is the socket object S of docs/ABI.md §3.1.
@@ -32,40 +49,92 @@ type socketJSON struct {
 	Transport string          `json:"transport"`
 }
 
-func newSocket(s *socketJSON) *Socket {
-	if s == nil {
+func (s *socketJSON) decode(b []byte) error {
+	return eachMember(b, func(k, v []byte) error {
+		var ok bool
+		switch string(k) {
+		case "id":
+			s.ID, ok = parseString(v)
+		case "namespace":
+			s.Namespace, ok = parseString(v)
+		case "rooms":
+			s.Rooms, ok = parseStrings(v)
+		case "data":
+			s.Data, ok = bytes.Clone(v), true
+		case "recovered":
+			s.Recovered, _ = parseBool(v)
+			ok = true
+		case "transport":
+			s.Transport, _ = parseString(v)
+			ok = true
+		default:
+			ok = true
+		}
+		if !ok {
+			return fmt.Errorf("sdk: socket field %s: %w", k, errSyntax)
+		}
+		return nil
+	})
+}
+
+func newSocket(raw []byte) *Socket {
+	if raw == nil {
 		return nil
 	}
-	return &Socket{id: s.ID, namespace: s.Namespace, rooms: s.Rooms, data: s.Data,
-		recovered: s.Recovered, transport: s.Transport}
+	return &Socket{raw: raw}
 }
 
 // ID returns the socket id.
-func (s *Socket) ID() string { return s.id }
+func (s *Socket) ID() string {
+	s.load()
+	return s.id
+}
 
 // Namespace returns the name of the socket's namespace.
-func (s *Socket) Namespace() string { return s.namespace }
+func (s *Socket) Namespace() string {
+	s.load()
+	return s.namespace
+}
 
 // Rooms returns the rooms of the socket (its own id room included).
-func (s *Socket) Rooms() []string { return slices.Clone(s.rooms) }
+func (s *Socket) Rooms() []string {
+	s.load()
+	return slices.Clone(s.rooms)
+}
 
 // InRoom reports whether the socket is in room.
-func (s *Socket) InRoom(room string) bool { return slices.Contains(s.rooms, room) }
+func (s *Socket) InRoom(room string) bool {
+	s.load()
+	return slices.Contains(s.rooms, room)
+}
 
 // Recovered reports whether the connection state was recovered.
-func (s *Socket) Recovered() bool { return s.recovered }
+func (s *Socket) Recovered() bool {
+	s.load()
+	return s.recovered
+}
 
 // Transport returns the transport name ("polling" or "websocket").
-func (s *Socket) Transport() string { return s.transport }
+func (s *Socket) Transport() string {
+	s.load()
+	return s.transport
+}
 
 // RawData returns socket.data as JSON ("null" or empty when unset).
-func (s *Socket) RawData() json.RawMessage { return s.data }
+func (s *Socket) RawData() json.RawMessage {
+	s.load()
+	return s.data
+}
 
 // Data decodes socket.data into v; unset data leaves v untouched.
-func (s *Socket) Data(v any) error { return decodeData(s.data, v) }
+func (s *Socket) Data(v any) error {
+	s.load()
+	return decodeData(s.data, v)
+}
 
 // SetData replaces socket.data with v (JSON-encoded).
 func (s *Socket) SetData(v any) error {
+	s.load()
 	b, err := setData("", v)
 	if err == nil {
 		s.data = b
@@ -130,6 +199,7 @@ func (s *Socket) Handshake() (*Handshake, error) {
 
 // Join adds the socket to rooms.
 func (s *Socket) Join(rooms ...string) error {
+	s.load()
 	if err := joinLeave(abi.OpJoin, "", rooms); err != nil {
 		return err
 	}
@@ -143,6 +213,7 @@ func (s *Socket) Join(rooms ...string) error {
 
 // Leave removes the socket from room.
 func (s *Socket) Leave(room string) error {
+	s.load()
 	if err := joinLeave(abi.OpLeave, "", []string{room}); err != nil {
 		return err
 	}
