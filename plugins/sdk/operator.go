@@ -30,7 +30,9 @@ type Operator struct {
 }
 
 // Namespace returns an Operator for every socket of the namespace name, the
-// counterpart of io.of(name) (an empty name is the current socket's namespace).
+// counterpart of io.of(name). Pass the name (s.Namespace() for the current
+// socket's): with an empty name and no rooms, an Emit during a socket's call
+// reaches that socket only (docs/ABI.md §4.3).
 func Namespace(name string) Operator { return Operator{t: target{namespace: name}} }
 
 // To adds rooms to the recipients (union of rooms).
