@@ -2,12 +2,9 @@ package core
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"slices"
-	"strconv"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/edged-io/edged/core/parser"
 )
@@ -22,7 +19,7 @@ type MemoryAdapter struct {
 	rooms map[string]map[string]struct{} // room -> socket ids
 	sids  map[string]map[string]struct{} // socket id -> rooms
 
-	recovery *recoveryBuffer // nil when recovery is off
+	recovery RecoveryStore // nil when recovery is off
 }
 
 // NewMemoryAdapter creates the in-memory adapter of a namespace.
@@ -32,8 +29,8 @@ func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 		rooms: make(map[string]map[string]struct{}),
 		sids:  make(map[string]map[string]struct{}),
 	}
-	if rec := nsp.server.opts.ConnectionStateRecovery; rec != nil {
-		a.recovery = newRecoveryBuffer(rec.MaxDisconnectionDuration, rec.MaxPackets)
+	if nsp.server.opts.ConnectionStateRecovery != nil {
+		a.recovery = nsp.server.recoveryStore
 	}
 	return a
 }
@@ -183,8 +180,12 @@ func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(*Socket)) {
 func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
 	p.Namespace = a.nsp.name
 	if a.recovery != nil && p.Type == parser.Event && p.ID < 0 && !opts.Flags.Volatile {
+		data, err := a.recovery.AddPacket(a.nsp.name, Payload{Data: p.Data, Attachments: p.Attachments}, opts)
+		if err != nil {
+			return fmt.Errorf("keep packet for recovery: %w", err)
+		}
 		q := *p
-		q.Data = a.recovery.add(p.Data, p.Attachments, opts)
+		q.Data = data
 		p = &q
 	}
 	msgs := encodePacket(p)
@@ -260,10 +261,10 @@ func (a *MemoryAdapter) ServerSideEmit(_ context.Context, _ string, _ Payload, a
 // ServerCount is 1: this node.
 func (a *MemoryAdapter) ServerCount(context.Context) (int, error) { return 1, nil }
 
-// PersistSession keeps a session for recovery.
+// PersistSession keeps a session for recovery in the server's RecoveryStore.
 func (a *MemoryAdapter) PersistSession(s *Session) {
 	if a.recovery != nil {
-		a.recovery.persist(s)
+		a.recovery.PersistSession(a.nsp.name, s)
 	}
 }
 
@@ -272,123 +273,5 @@ func (a *MemoryAdapter) RestoreSession(pid, offset string) (*Session, error) {
 	if a.recovery == nil {
 		return nil, nil
 	}
-	return a.recovery.restore(pid, offset), nil
-}
-
-// recoveryBuffer keeps disconnected sessions and recent packets, bounded by
-// age (maxAge) and count (maxPackets).
-type recoveryBuffer struct {
-	maxAge     time.Duration
-	maxPackets int
-	prefix     string
-	counter    atomic.Uint64
-	now        func() time.Time // the clock; replaced in tests
-
-	mu       sync.Mutex
-	sessions map[string]*keptSession
-	packets  []keptPacket
-}
-
-type keptSession struct {
-	Session
-	disconnectedAt time.Time
-}
-
-type keptPacket struct {
-	offset    string
-	rooms     []string
-	except    []string
-	payload   Payload
-	emittedAt time.Time
-}
-
-func newRecoveryBuffer(maxAge time.Duration, maxPackets int) *recoveryBuffer {
-	return &recoveryBuffer{
-		maxAge:     maxAge,
-		maxPackets: maxPackets,
-		prefix:     strconv.FormatInt(time.Now().UnixNano(), 36) + "-",
-		sessions:   make(map[string]*keptSession),
-		now:        time.Now,
-	}
-}
-
-// add stores an EVENT payload under a new offset and returns the payload with
-// the offset appended as last argument.
-func (b *recoveryBuffer) add(data json.RawMessage, attachments [][]byte, opts BroadcastOptions) json.RawMessage {
-	offset := b.prefix + strconv.FormatUint(b.counter.Add(1), 36)
-	quoted, _ := json.Marshal(offset)
-	withOffset := appendToArray(data, quoted)
-	now := b.now()
-	b.mu.Lock()
-	b.packets = append(b.packets, keptPacket{
-		offset: offset, rooms: opts.Rooms, except: opts.Except,
-		payload: Payload{Data: withOffset, Attachments: attachments}, emittedAt: now,
-	})
-	b.expireLocked(now)
-	b.mu.Unlock()
-	return withOffset
-}
-
-func (b *recoveryBuffer) expireLocked(now time.Time) {
-	threshold := now.Add(-b.maxAge)
-	drop := 0
-	for drop < len(b.packets) && (b.packets[drop].emittedAt.Before(threshold) || len(b.packets)-drop > b.maxPackets) {
-		drop++
-	}
-	if drop > 0 {
-		clear(b.packets[:drop])
-		b.packets = b.packets[drop:]
-	}
-	for pid, s := range b.sessions {
-		if s.disconnectedAt.Before(threshold) {
-			delete(b.sessions, pid)
-		}
-	}
-}
-
-func (b *recoveryBuffer) persist(s *Session) {
-	now := b.now()
-	b.mu.Lock()
-	b.sessions[s.PID] = &keptSession{Session: *s, disconnectedAt: now}
-	b.expireLocked(now)
-	b.mu.Unlock()
-}
-
-func (b *recoveryBuffer) restore(pid, offset string) *Session {
-	now := b.now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.expireLocked(now)
-	kept, ok := b.sessions[pid]
-	if !ok {
-		return nil
-	}
-	delete(b.sessions, pid)
-	idx := slices.IndexFunc(b.packets, func(p keptPacket) bool { return p.offset == offset })
-	if idx < 0 {
-		return nil
-	}
-	s := kept.Session
-	s.MissedPackets = nil
-	for _, p := range b.packets[idx+1:] {
-		if includes(s.Rooms, p.rooms, p.except) {
-			s.MissedPackets = append(s.MissedPackets, p.payload)
-		}
-	}
-	return &s
-}
-
-// includes reports whether a socket in sessionRooms was a recipient of a
-// broadcast to rooms except except.
-func includes(sessionRooms, rooms, except []string) bool {
-	in := len(rooms) == 0
-	for _, r := range sessionRooms {
-		if slices.Contains(except, r) {
-			return false
-		}
-		if !in && slices.Contains(rooms, r) {
-			in = true
-		}
-	}
-	return in
+	return a.recovery.RestoreSession(a.nsp.name, pid, offset)
 }

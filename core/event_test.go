@@ -175,7 +175,7 @@ func TestIncludes(t *testing.T) {
 		{"excluded", []string{"a", "b"}, nil, []string{"b"}, false},
 	}
 	for _, tt := range tests {
-		if got := includes(tt.session, tt.rooms, tt.excep); got != tt.want {
+		if got := WasRecipient(tt.session, tt.rooms, tt.excep); got != tt.want {
 			t.Errorf("%s: includes = %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -20,6 +20,9 @@ type Options struct {
 	Adapter AdapterFactory
 	// ConnectionStateRecovery turns recovery on when non-nil.
 	ConnectionStateRecovery *RecoveryOptions
+	// RecoveryStore keeps recovery packets and sessions (default: in memory,
+	// bounded by the RecoveryOptions). Used only when recovery is on.
+	RecoveryStore RecoveryStore
 	// MaxPendingEvents bounds the events queued for one socket's handlers
 	// (default 1024); a client that floods beyond it is disconnected.
 	MaxPendingEvents int

@@ -17,9 +17,10 @@ import (
 // Server is a Socket.IO server: an http.Handler serving the Engine.IO
 // transports under its path, and the root of its namespaces.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	engine *host.Server
+	opts          Options
+	log           *slog.Logger
+	engine        *host.Server
+	recoveryStore RecoveryStore // nil when recovery is off
 
 	mu           sync.RWMutex
 	nsps         map[string]*Namespace
@@ -39,6 +40,12 @@ func NewServer(opts Options) *Server {
 		log:     opts.Logger,
 		nsps:    make(map[string]*Namespace),
 		clients: make(map[*client]struct{}),
+	}
+	if rec := opts.ConnectionStateRecovery; rec != nil {
+		s.recoveryStore = opts.RecoveryStore
+		if s.recoveryStore == nil {
+			s.recoveryStore = newMemoryRecoveryStore(rec)
+		}
 	}
 	eo := opts.Engine
 	eo.ServeClient = !opts.DisableServeClient

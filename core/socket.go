@@ -92,6 +92,17 @@ func (s *Socket) SetData(v any) {
 	s.dataMu.Lock()
 	s.data = v
 	s.dataMu.Unlock()
+	s.track()
+}
+
+// track records the socket's rooms and data in the recovery store, so that a
+// durable store can recover the socket even if the process dies.
+func (s *Socket) track() {
+	store := s.nsp.server.recoveryStore
+	if store == nil || s.pid == "" || !s.Connected() {
+		return
+	}
+	store.TrackSession(s.nsp.name, &Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.dataJSON()})
 }
 
 func (s *Socket) dataJSON() json.RawMessage {
@@ -120,10 +131,14 @@ func (s *Socket) Join(rooms ...string) {
 		return
 	}
 	s.nsp.adapter.AddAll(s.id, rooms)
+	s.track()
 }
 
 // Leave removes the socket from a room.
-func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
+func (s *Socket) Leave(room string) {
+	s.nsp.adapter.Del(s.id, room)
+	s.track()
+}
 
 // On registers a handler for an event.
 func (s *Socket) On(event string, h EventHandler) ListenerID { return s.handlers.on(event, h, false) }
@@ -253,7 +268,7 @@ func (s *Socket) Disconnect(close bool) {
 // client gets the CONNECT reply.
 func (s *Socket) onConnect() {
 	s.connected.Store(true)
-	s.Join(s.id)
+	s.Join(s.id) // also tracks the session
 	reply := struct {
 		SID string `json:"sid"`
 		PID string `json:"pid,omitempty"`
@@ -337,8 +352,12 @@ func (s *Socket) finishClose(reason string) {
 	s.connected.Store(false)
 	// persisted only now: a client recovering this session at once must not
 	// have its restored rooms removed by the DelAll above
-	if s.nsp.server.opts.ConnectionStateRecovery != nil && isRecoverable(reason) && s.pid != "" {
-		s.nsp.adapter.PersistSession(&Session{SID: s.id, PID: s.pid, Rooms: rooms, Data: s.dataJSON()})
+	if store := s.nsp.server.recoveryStore; store != nil && s.pid != "" {
+		if isRecoverable(reason) {
+			s.nsp.adapter.PersistSession(&Session{SID: s.id, PID: s.pid, Rooms: rooms, Data: s.dataJSON()})
+		} else {
+			store.DropSession(s.nsp.name, s.pid)
+		}
 	}
 	if removed {
 		// Server.Close waits for this: the disconnect handlers have run.
