@@ -143,6 +143,7 @@ export class Edged {
       this.host = `127.0.0.1:${this.port}`;
       this.url = `http://${this.host}`;
     });
+    this.ready.catch(() => {}); // a start-up expected to fail awaits `exited` instead
   }
 
   /** The last lines edged wrote. */
