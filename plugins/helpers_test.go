@@ -236,6 +236,12 @@ func newEnv(t testing.TB, files map[string][]byte) *env {
 
 func startEnv(t testing.TB, files map[string][]byte) (*env, error) {
 	t.Helper()
+	return startEnvOpts(t, files, nil)
+}
+
+// startEnvOpts is startEnv with a hook that adjusts the manager's options.
+func startEnvOpts(t testing.TB, files map[string][]byte, adjust func(*Options)) (*env, error) {
+	t.Helper()
 	dir := t.TempDir()
 	writeFiles(t, dir, files)
 	log := testLogger(t)
@@ -243,8 +249,12 @@ func startEnv(t testing.TB, files map[string][]byte) (*env, error) {
 	ts := httptest.NewServer(srv)
 	e := &env{srv: srv, dir: dir, reloads: make(chan reloadEvent, 16),
 		url: "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket"}
-	m, err := New(srv, Options{Dir: dir, CacheDir: cacheDir, Logger: log, Debounce: 20 * time.Millisecond,
-		OnReload: func(name, version string, err error) { e.reloads <- reloadEvent{name, version, err} }})
+	opts := Options{Dir: dir, CacheDir: cacheDir, Logger: log, Debounce: 20 * time.Millisecond,
+		OnReload: func(name, version string, err error) { e.reloads <- reloadEvent{name, version, err} }}
+	if adjust != nil {
+		adjust(&opts)
+	}
+	m, err := New(srv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/edged-io/edged/core"
+	"github.com/edged-io/edged/store"
 )
 
 // Options configure a Manager.
@@ -35,6 +36,11 @@ type Options struct {
 	Debounce time.Duration
 	// Logger receives the log (default: slog.Default()).
 	Logger *slog.Logger
+	// KV is the plugins' durable key-value data (docs/ABI.md §4.5), each
+	// plugin in the scope of its name; nil: the key-value ops answer
+	// ERR_NOT_ALLOWED "key-value store not configured". It lives outside the
+	// instances, so it survives hot reloads.
+	KV store.KV
 	// OnReload, if set, is called after every reload of one plugin that
 	// changed something or failed (from Reload or the watcher): err is nil on
 	// success, version is empty when the plugin was removed.

@@ -195,6 +195,9 @@ func (cs *callState) runOp(ctx context.Context, op abi.Op, req []byte, staged []
 		return fmt.Appendf(nil, `{"hex":%q}`, hex.EncodeToString(b)), nil, nil
 	case abi.OpConfig:
 		return cs.g.set.Config, nil, nil
+	case abi.OpKVGet, abi.OpKVSet, abi.OpKVDelete, abi.OpKVScan, abi.OpKVCAS:
+		res, err := cs.opKV(op, req)
+		return res, nil, err
 	}
 	return nil, nil, &opError{abi.ErrUnknownOp, fmt.Sprintf("unknown op %d", op)}
 }

@@ -80,6 +80,11 @@ const (
 	OpNow               Op = 17
 	OpRandom            Op = 18
 	OpConfig            Op = 19
+	OpKVGet             Op = 20
+	OpKVSet             Op = 21
+	OpKVDelete          Op = 22
+	OpKVScan            Op = 23
+	OpKVCAS             Op = 24
 )
 
 // Errors returned by call (negative).
@@ -98,6 +103,14 @@ const (
 	LogInfo  int32 = 1
 	LogWarn  int32 = 2
 	LogError int32 = 3
+)
+
+// Limits of the key-value ops (docs/ABI.md §4.5); the same numbers as
+// store.MaxKeyBytes, store.MaxValueBytes and store.MaxScanLimit.
+const (
+	MaxKVKeyBytes   = 1024
+	MaxKVValueBytes = 1 << 20
+	MaxKVScanLimit  = 1000
 )
 
 // MaxAttachments is the most binary attachments one call may stage.
