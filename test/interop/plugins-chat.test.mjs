@@ -244,12 +244,19 @@ describe("chat plugin on /chat", () => {
         a.on("typing", (t) => aTyping.push(t));
         const outsiderTyping = [];
         outsider.on("typing", (t) => outsiderTyping.push(t));
-        const bGets = waitEvent(b, "typing");
-        const cGets = waitEvent(c, "typing");
+        // volatile: over websocket the members get it; over polling it is dropped when a
+        // member has no poll pending (as with the reference server), so only its shape is checked
+        const reliable = mode === "websocket";
+        const bTyping = [];
+        b.on("typing", (x) => bTyping.push(x));
+        const bGets = reliable ? waitEvent(b, "typing") : null;
+        const cGets = reliable ? waitEvent(c, "typing") : null;
         assert.deepEqual(await ack(a, "typing", { room, typing: true }), [{ ok: true }]);
         const expected = { room, id: a.id, nick: annNick, typing: true };
-        assert.deepEqual((await bGets)[0], expected);
-        assert.deepEqual((await cGets)[0], expected);
+        if (reliable) {
+          assert.deepEqual((await bGets)[0], expected);
+          assert.deepEqual((await cGets)[0], expected);
+        }
         // the sender's own room message is the marker on its connection
         const mine = waitMatching(a, "message", (m) => m.text === "marker");
         await ack(a, "message", { room, text: "marker" });
@@ -259,9 +266,11 @@ describe("chat plugin on /chat", () => {
         assert.deepEqual(outsiderTyping, []);
 
         // without an ack it works too
-        const off = waitMatching(b, "typing", (t) => t.typing === false);
+        const off = reliable ? waitMatching(b, "typing", (t) => t.typing === false) : null;
         a.emit("typing", { room, typing: false });
-        assert.deepEqual((await off)[0], { ...expected, typing: false });
+        if (reliable) assert.deepEqual((await off)[0], { ...expected, typing: false });
+        assert.deepEqual(await before_marker(a, b, []), []);
+        for (const x of bTyping) assert.deepEqual(x, { ...expected, typing: x.typing }, "whatever typing arrived is well-formed");
 
         assert.deepEqual(await ack(outsider, "typing", { room, typing: true }), [{ error: "not in room" }]);
         assert.deepEqual(await ack(a, "typing", { room, typing: "yes" }), [{ error: "invalid arguments" }]);

@@ -22,8 +22,12 @@ export const FIXTURES_DIR = path.join(repoRoot, "build", "fixtures");
 
 let built = false;
 
-/** Builds cmd/edged into test/.tmp/edged (once per process; go caches the rest). */
+/**
+ * Builds cmd/edged into test/.tmp/edged (once per process; go caches the
+ * rest). EDGED_BIN=/path/to/edged uses that binary instead of building.
+ */
 export function buildEdged() {
+  if (process.env.EDGED_BIN) return process.env.EDGED_BIN;
   if (built) return binary;
   mkdirSync(path.dirname(binary), { recursive: true });
   const tmp = `${binary}.${process.pid}`;
@@ -96,7 +100,7 @@ export async function startEdged(opts = {}) {
  * start-up that is expected to fail (await `exited`).
  */
 export function launchEdged({ plugins = [], settings = {}, flags = [] } = {}) {
-  buildEdged();
+  const bin = buildEdged();
   mkdirSync(cacheDir, { recursive: true });
   const dir = mkdtempSync(path.join(os.tmpdir(), "edged-plugins-"));
   for (const name of plugins) {
@@ -107,7 +111,7 @@ export function launchEdged({ plugins = [], settings = {}, flags = [] } = {}) {
   for (const [name, value] of Object.entries(settings)) {
     writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(value));
   }
-  const child = spawn(binary, ["--listen", "127.0.0.1:0", "--plugins", dir, "--plugin-cache", cacheDir, ...flags], {
+  const child = spawn(bin, ["--listen", "127.0.0.1:0", "--plugins", dir, "--plugin-cache", cacheDir, ...flags], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new Edged(child, dir);
