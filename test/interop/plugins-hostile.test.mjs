@@ -139,6 +139,16 @@ describe("modules that must not load", () => {
     });
   }
 
+  it("several bad modules at start-up: edged exits 1 and the error lists every failing file (docs/ABI.md §2, all-or-nothing)", { timeout: TIMEOUT }, async () => {
+    const edged = launchEdged({ plugins: ["echo", "noexports", "badsig", "initfail"] });
+    const { code } = await edged.exited;
+    await edged.stop();
+    assert.equal(code, 1, `exit code\n${edged.logTail()}`);
+    const text = edged.logs(() => true).map((l) => l.line).join("\n");
+    for (const name of ["noexports", "badsig", "initfail"]) assert.ok(text.includes(INVALID[name]), `the error names ${name}: ${INVALID[name]}\n${text}`);
+    assert.equal(edged.logs({ msg: "edged listening" }).length, 0, "edged never listened");
+  });
+
   describe("on hot reload", () => {
     let edged;
     let clients;
