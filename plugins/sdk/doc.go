@@ -53,6 +53,25 @@
 // need no locking. Socket, Event and AckResult values are valid during their
 // call only.
 //
+// # Key-value data
+//
+// KV is the plugin's durable key-value data (docs/ABI.md §4.5), scoped by
+// the plugin's name, shared by all its instances and versions, surviving hot
+// reloads and restarts: Get, Set (with an optional TTL), Delete, Scan by
+// prefix, CompareAndSet for atomic read-modify-write, and GetJSON/SetJSON.
+//
+//	var n int
+//	for {
+//		old, _, err := sdk.KV.Get("visits")
+//		if err != nil {
+//			return err
+//		}
+//		n, _ = strconv.Atoi(string(old))
+//		if ok, err := sdk.KV.CompareAndSet("visits", old, []byte(strconv.Itoa(n+1)), 0); err != nil || ok {
+//			return err
+//		}
+//	}
+//
 // # Acknowledgements
 //
 // An EventHandler's non-nil return value acknowledges the event (Args for

@@ -17,6 +17,9 @@ type fakeHost struct {
 	errs    map[abi.Op]int32  // negative return per op
 	result  []byte
 	logs    []string
+	// handle, if set, answers ops dynamically: the result (or error text)
+	// and the return of call; ok false falls back to results and errs.
+	handle func(op abi.Op, req []byte) (res string, code int32, ok bool)
 }
 
 type fakeCall struct {
@@ -54,6 +57,15 @@ func (h *fakeHost) call(op abi.Op, req []byte) int32 {
 	}
 	h.calls = append(h.calls, fakeCall{op: op, req: string(req), atts: h.staged})
 	h.staged = nil
+	if h.handle != nil {
+		if res, code, ok := h.handle(op, req); ok {
+			h.result = []byte(res)
+			if code < 0 {
+				return code
+			}
+			return int32(len(h.result))
+		}
+	}
 	if code, ok := h.errs[op]; ok {
 		h.result = []byte("refused by fake")
 		return code
