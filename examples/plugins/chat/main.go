@@ -10,8 +10,11 @@ package main
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -34,6 +37,7 @@ var (
 // settings is the "config" of chat.json.
 type settings struct {
 	ModeratorToken string `json:"moderator_token"`
+	History        *int   `json:"history"` // messages kept per room; nil: 50, 0: off
 	RateLimit      struct {
 		Messages int   `json:"messages"`
 		WindowMS int64 `json:"window_ms"`
@@ -42,6 +46,9 @@ type settings struct {
 
 // cfg is derived from the config at init; identical in every instance.
 var cfg settings
+
+// historyLen is the number of messages kept per room (0: no history).
+var historyLen int
 
 // member is socket.data of a chat socket.
 type member struct {
@@ -87,6 +94,10 @@ func loadConfig() error {
 	}
 	if cfg.RateLimit.WindowMS <= 0 {
 		cfg.RateLimit.WindowMS = 2000
+	}
+	historyLen = 50
+	if cfg.History != nil {
+		historyLen = min(max(*cfg.History, 0), sdk.MaxScanLimit)
 	}
 	return nil
 }
@@ -276,10 +287,96 @@ func onJoin(c *call) (reply, error) {
 	if err := c.s.SetData(c.m); err != nil {
 		return nil, err
 	}
+	// the ack first, then the history to the joiner, then the notice
+	if err := c.e.Ack(reply{"ok": true, "room": room}); err != nil {
+		return nil, err
+	}
+	if historyLen > 0 {
+		msgs, err := history(room)
+		if err != nil {
+			sdk.Log.Warn("history unavailable", "room", room, "err", err.Error())
+		}
+		if err := c.s.Emit("history", reply{"room": room, "messages": msgs}); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.notice("join", room); err != nil {
 		return nil, err
 	}
-	return reply{"ok": true, "room": room}, nil
+	return nil, nil
+}
+
+// History: message n of room R (n = 1, 2, ...) is the key
+// "history/R/<n as 12 digits>", so a prefix scan returns them in order; the
+// counter "seq/R" (decimal text) is advanced by compare-and-set. Storing a
+// message deletes message n-historyLen, keeping the last historyLen.
+
+func historyPrefix(room string) string { return "history/" + room + "/" }
+
+// errNoStore: edged runs without a key-value store; chat works without history.
+func noStore(err error) bool { return errors.Is(err, sdk.ErrNotAllowed) }
+
+// nextSeq atomically increments the message counter of room.
+func nextSeq(room string) (int64, error) {
+	key := "seq/" + room
+	for range 100 {
+		old, found, err := sdk.KV.Get(key)
+		if err != nil {
+			return 0, err
+		}
+		var n int64
+		if found {
+			if n, err = strconv.ParseInt(string(old), 10, 64); err != nil {
+				return 0, fmt.Errorf("counter %s: %w", key, err)
+			}
+		} else {
+			old = nil // absent: swap only if still absent
+		}
+		ok, err := sdk.KV.CompareAndSet(key, old, strconv.AppendInt(nil, n+1, 10), 0)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			return n + 1, nil
+		}
+	}
+	return 0, errors.New("counter " + key + ": too much contention")
+}
+
+// remember stores message msg of room and trims the history.
+func remember(room string, msg reply) error {
+	seq, err := nextSeq(room)
+	if err != nil {
+		return err
+	}
+	if err := sdk.KV.SetJSON(fmt.Sprintf("%s%012d", historyPrefix(room), seq), msg, 0); err != nil {
+		return err
+	}
+	if old := seq - int64(historyLen); old > 0 {
+		return sdk.KV.Delete(fmt.Sprintf("%s%012d", historyPrefix(room), old))
+	}
+	return nil
+}
+
+// history returns the last historyLen messages of room, oldest first (an
+// empty list without a store).
+func history(room string) ([]json.RawMessage, error) {
+	msgs := []json.RawMessage{}
+	// the last historyLen of what is there: more keys than that remain only
+	// after the configured length was lowered
+	pairs, err := sdk.KV.Scan(historyPrefix(room), sdk.MaxScanLimit)
+	if err != nil {
+		if noStore(err) {
+			return msgs, nil
+		}
+		return msgs, err
+	}
+	for _, p := range pairs[max(len(pairs)-historyLen, 0):] {
+		if json.Valid(p.Value) {
+			msgs = append(msgs, p.Value)
+		}
+	}
+	return msgs, nil
 }
 
 func onLeave(c *call) (reply, error) {
@@ -347,10 +444,15 @@ func onMessage(c *call) (reply, error) {
 		return r, err
 	}
 	id := messageID()
-	err := sdk.Namespace(namespace).To(roomPrefix+room).Emit("message", reply{
-		"id": id, "room": room, "from": c.s.ID(), "nick": nickOrNil(c.m.Nick), "text": text, "time": c.now,
-	})
-	if err != nil {
+	msg := reply{"id": id, "room": room, "from": c.s.ID(), "nick": nickOrNil(c.m.Nick), "text": text, "time": c.now}
+	if historyLen > 0 {
+		// before the delivery: a socket that joins after seeing the message
+		// finds it in the history; a failure costs the history, not the message
+		if err := remember(room, msg); err != nil && !noStore(err) {
+			sdk.Log.Warn("history not stored", "room", room, "err", err.Error())
+		}
+	}
+	if err := sdk.Namespace(namespace).To(roomPrefix+room).Emit("message", msg); err != nil {
 		return nil, err
 	}
 	return reply{"ok": true, "id": id, "time": c.now}, nil
