@@ -8,6 +8,10 @@
  *   join (room, ack)     joins room, acks []
  *   broadcast (room, payload, ack)
  *                        emits "msg" (payload) to room, sender included; acks []
+ *   kv-put (key, value, ack)
+ *                        stores the JSON text of value under key in the
+ *                        plugin's key-value data (op kv_set); acks []
+ *   kv-get (key, ack)    acks [value] as stored by kv-put, or [null]
  *
  * Everything crosses the boundary as JSON bytes in our own memory: the host
  * never writes where we did not give it a buffer, and we export no allocator.
@@ -38,6 +42,7 @@ HOST("log") void host_log(int32_t level, const void *ptr, int32_t len);
 enum { KIND_CONNECT = 1, KIND_EVENT = 3 };
 enum { STATUS_OK = 0, STATUS_REJECT = 1, STATUS_ERROR = -1, STATUS_UNKNOWN_KIND = -2 };
 enum { OP_DECLARE = 1, OP_REJECT = 2, OP_EMIT = 3, OP_ACK = 4, OP_JOIN = 5, OP_HANDSHAKE = 15 };
+enum { OP_KV_GET = 20, OP_KV_SET = 21 };
 enum { LOG_INFO = 1 };
 
 /* ---- a growable byte buffer ---- */
@@ -109,6 +114,87 @@ static int32_t fail(const char *text) {
   return STATUS_ERROR;
 }
 
+/* add_escaped appends text as the inside of a JSON string. */
+static void add_escaped(buf *b, const char *p, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      add(b, e, 2);
+    } else if (c < 0x20) {
+      char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      add(b, e, 6);
+    } else {
+      add(b, &p[i], 1);
+    }
+  }
+}
+
+/* fail_host sets the host's error text of the last call (result_read)
+ * as the error of this call: the client gets {"error": "<host text>"}. */
+static int32_t fail_host(const char *what) {
+  buf text = {0}, b = {0};
+  int32_t n = result_read(NULL, 0); /* the length of the error text */
+  adds(&b, "{\"message\":\"");
+  if (n > 0 && read_all(&text, result_read, n)) {
+    add_escaped(&b, text.p, text.n);
+  } else {
+    adds(&b, what);
+  }
+  adds(&b, "\"}");
+  op(OP_REJECT, &b);
+  free(text.p);
+  free(b.p);
+  return STATUS_ERROR;
+}
+
+/* ---- base64, standard alphabet with padding: how the key-value ops carry
+ * values (docs/ABI.md §4.5) ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void add_base64(buf *b, const unsigned char *p, size_t n) {
+  char q[4];
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)p[i] << 16;
+    if (i + 1 < n) v |= (uint32_t)p[i + 1] << 8;
+    if (i + 2 < n) v |= p[i + 2];
+    q[0] = b64[v >> 18];
+    q[1] = b64[(v >> 12) & 63];
+    q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+    q[3] = i + 2 < n ? b64[v & 63] : '=';
+    add(b, q, 4);
+  }
+}
+
+static int b64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+/* unbase64 decodes the JSON string s (quotes included; the host writes no
+ * escapes in base64) into out. 0 when it is not padded base64. */
+static int unbase64(json_span s, buf *out) {
+  if (s.n < 2 || s.p[0] != '"' || s.p[s.n - 1] != '"' || (s.n - 2) % 4) return 0;
+  const char *p = s.p + 1;
+  size_t n = s.n - 2;
+  for (size_t i = 0; i < n; i += 4) {
+    int a = b64_value(p[i]), b = b64_value(p[i + 1]);
+    int pad2 = p[i + 2] == '=', pad3 = p[i + 3] == '=';
+    int c = pad2 ? 0 : b64_value(p[i + 2]), d = pad3 ? 0 : b64_value(p[i + 3]);
+    if (a < 0 || b < 0 || c < 0 || d < 0 || (pad2 && !pad3) || ((pad2 || pad3) && i + 4 != n)) return 0;
+    uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+    char bytes[3] = {(char)(v >> 16), (char)(v >> 8), (char)v};
+    add(out, bytes, pad2 ? 1 : pad3 ? 2 : 3);
+  }
+  return !out->oom;
+}
+
 /* reattach stages every attachment of the input again, in order, so the
  * placeholders {"_placeholder":true,"num":N} of the args keep their numbers
  * in the next call. 0 when one cannot be read or the host refuses it (attach
@@ -131,7 +217,8 @@ static int reattach(void) {
 void edged_abi_v1(void) {}
 
 static const char declaration[] =
-    "{\"namespaces\":[\"/c\"],\"events\":[\"echo\",\"join\",\"broadcast\"],\"connect\":true}";
+    "{\"namespaces\":[\"/c\"],\"events\":[\"echo\",\"join\",\"broadcast\",\"kv-put\",\"kv-get\"],"
+    "\"connect\":true}";
 
 /* edged_init runs once per instance; the input is {"name","version","config"},
  * which cecho does not need. */
@@ -235,6 +322,67 @@ static int32_t on_broadcast(json_span args, int ack) {
   return status == STATUS_OK ? ack_empty(ack) : status;
 }
 
+/* on_kv_put stores the JSON text of args[1] under the key args[0] with op
+ * kv_set {"key":KEY,"value":BASE64}. The key is pasted as it came: a JSON
+ * string is a JSON string. The host's limits (key 1-1024 bytes, value up to
+ * 1 MiB, the request within max_output_bytes) come back as its error text. */
+static int32_t on_kv_put(json_span args, int ack) {
+  json_span key, value;
+  if (!json_index(args, 0, &key) || key.p[0] != '"') return fail("kv-put wants a key");
+  if (!json_index(args, 1, &value)) return fail("kv-put wants a value");
+  /* sized once: a doubling buffer would need twice the memory */
+  size_t size = key.n + (value.n + 2) / 3 * 4 + 32;
+  buf req = {malloc(size), 0, size, 0};
+  if (!req.p) return fail("out of memory");
+  adds(&req, "{\"key\":");
+  addspan(&req, key);
+  adds(&req, ",\"value\":\"");
+  add_base64(&req, (const unsigned char *)value.p, value.n);
+  adds(&req, "\"}");
+  if (req.oom) {
+    free(req.p);
+    return fail("out of memory");
+  }
+  int32_t rc = op(OP_KV_SET, &req);
+  free(req.p);
+  if (rc < 0) return fail_host("kv_set refused");
+  return ack_empty(ack);
+}
+
+/* on_kv_get acks [value] with the JSON text kv-put stored, or [null]: op
+ * kv_get {"key":KEY} gives {"found":bool,"value":BASE64|null}. */
+static int32_t on_kv_get(json_span args, int ack) {
+  json_span key;
+  if (!json_index(args, 0, &key) || key.p[0] != '"') return fail("kv-get wants a key");
+  buf req = {0}, res = {0}, out = {0};
+  adds(&req, "{\"key\":");
+  addspan(&req, key);
+  adds(&req, "}");
+  int32_t status = STATUS_OK;
+  int32_t n = op(OP_KV_GET, &req);
+  json_span all, found, value;
+  if (n < 0) {
+    status = fail_host("kv_get refused");
+  } else if (!read_all(&res, result_read, n)) {
+    status = fail("cannot read result");
+  } else {
+    all.p = res.p;
+    all.n = res.n;
+    adds(&out, "{\"args\":[");
+    if (json_member(all, "found", &found) && json_is(found, "true")) {
+      if (!json_member(all, "value", &value) || !unbase64(value, &out)) status = fail("bad kv_get result");
+    } else {
+      adds(&out, "null");
+    }
+    adds(&out, "]}");
+    if (status == STATUS_OK && ack && op(OP_ACK, &out) < 0) status = fail("ack refused");
+  }
+  free(req.p);
+  free(res.p);
+  free(out.p);
+  return status;
+}
+
 /* on_event: the input is {"socket": S, "event": "name", "args": [...], "ack": bool}. */
 static int32_t on_event(json_span in) {
   json_span event, args, ack;
@@ -245,7 +393,9 @@ static int32_t on_event(json_span in) {
   if (json_is(event, "\"echo\"")) return echo(args, want_ack);
   if (json_is(event, "\"join\"")) return on_join(args, want_ack);
   if (json_is(event, "\"broadcast\"")) return on_broadcast(args, want_ack);
-  return fail("unknown event"); /* we declared only these three */
+  if (json_is(event, "\"kv-put\"")) return on_kv_put(args, want_ack);
+  if (json_is(event, "\"kv-get\"")) return on_kv_get(args, want_ack);
+  return fail("unknown event"); /* we declared only these five */
 }
 
 /* edged_on is the dispatcher: one call per host event (§3). */
