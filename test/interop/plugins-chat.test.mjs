@@ -367,6 +367,7 @@ describe("chat plugin on /chat", () => {
           const t0 = Date.now();
           for (let i = 0; i < 3; i++) assert.equal((await ack(a, "message", { room, text: `m${i}` }))[0].ok, true, `message ${i}`);
           assert.deepEqual(await ack(a, "message", { room, text: "" }), [{ error: "invalid text" }], "refused: does not count");
+          assert.deepEqual(await ack(a, "private", { to: "nobody-here", text: "x" }), [{ error: "no such user" }], "refused: does not count");
           assert.equal((await ack(a, "private", { to: b.id, text: "p3" }))[0].ok, true, "private 4");
           assert.equal((await ack(a, "message", { room, text: "m4" }))[0].ok, true, "message 5");
           assert.deepEqual(await ack(a, "message", { room, text: "m5" }), [{ error: "rate limited" }]);

@@ -400,20 +400,26 @@ func onLeave(c *call) (reply, error) {
 	return reply{"ok": true, "room": room}, nil
 }
 
-// admit applies the mute and the rate limit to one message and stores the
-// updated counter; it returns the error ack, or nil to go on.
-func (c *call) admit() (reply, error) {
+// admit applies the mute and the rate limit to one message; it returns the
+// error ack, or nil to go on. The message counts only once count is called,
+// so a message refused later (no such user) does not use up the limit.
+func (c *call) admit() reply {
 	if c.now < c.m.MutedUntil {
-		return fail("muted"), nil
+		return fail("muted")
 	}
 	if c.now-c.m.Rate.Start >= cfg.RateLimit.WindowMS || c.m.Rate.Start > c.now {
 		c.m.Rate = rate{Start: c.now}
 	}
 	if c.m.Rate.Count >= cfg.RateLimit.Messages {
-		return fail("rate limited"), nil
+		return fail("rate limited")
 	}
+	return nil
+}
+
+// count adds an admitted message to the rate limit and stores the counter.
+func (c *call) count() error {
 	c.m.Rate.Count++
-	return nil, c.s.SetData(c.m)
+	return c.s.SetData(c.m)
 }
 
 func messageID() string {
@@ -440,8 +446,11 @@ func onMessage(c *call) (reply, error) {
 	if !ok {
 		return fail("invalid text"), nil
 	}
-	if r, err := c.admit(); r != nil || err != nil {
-		return r, err
+	if r := c.admit(); r != nil {
+		return r, nil
+	}
+	if err := c.count(); err != nil {
+		return nil, err
 	}
 	id := messageID()
 	msg := reply{"id": id, "room": room, "from": c.s.ID(), "nick": nickOrNil(c.m.Nick), "text": text, "time": c.now}
@@ -471,8 +480,8 @@ func onPrivate(c *call) (reply, error) {
 	if !ok {
 		return fail("invalid text"), nil
 	}
-	if r, err := c.admit(); r != nil || err != nil {
-		return r, err
+	if r := c.admit(); r != nil {
+		return r, nil
 	}
 	target, _, err := findUser(to)
 	if err != nil {
@@ -480,6 +489,9 @@ func onPrivate(c *call) (reply, error) {
 	}
 	if target == nil {
 		return fail("no such user"), nil
+	}
+	if err := c.count(); err != nil {
+		return nil, err
 	}
 	id := messageID()
 	err = target.Emit("private", reply{
