@@ -2,8 +2,10 @@
 //
 // It serves the Socket.IO core with its Engine.IO options from flags, and
 // the WebAssembly plugins of --plugins DIR (hot-reloaded when the directory
-// changes, or on SIGHUP); persistence and the full configuration arrive with
-// their issues.
+// changes, or on SIGHUP). With --data DIR (default ./data) sessions, rooms,
+// socket.data, recovery packets and the plugins' key-value data live in a
+// Badger database in DIR and survive a restart; --data "" keeps them in
+// memory. See docs/OPERATIONS.md.
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/edged-io/edged/core"
 	"github.com/edged-io/edged/host"
 	"github.com/edged-io/edged/plugins"
+	"github.com/edged-io/edged/store"
 )
 
 func main() {
@@ -40,6 +43,11 @@ func run(args []string) error {
 	connectTimeout := fs.Duration("connect-timeout", 45*time.Second, "close a client that joins no namespace in this time")
 	maxBuffer := fs.Int64("max-http-buffer-size", 1e6, "largest message in bytes")
 	recovery := fs.Bool("connection-state-recovery", false, "keep sessions for connection state recovery")
+	maxDisconnection := fs.Duration("max-disconnection-duration", 2*time.Minute, "how long a disconnected session can be recovered (with --connection-state-recovery)")
+	skipMiddlewares := fs.Bool("recovery-skip-middlewares", true, "a recovered socket skips the namespace middleware")
+	dataDir := fs.String("data", "./data", "data directory (Badger): sessions, recovery packets, plugin key-value data; \"\": in memory only")
+	gcInterval := fs.Duration("data-gc-interval", 5*time.Minute, "how often the data directory's value log is garbage-collected")
+	flushInterval := fs.Duration("data-flush-interval", 50*time.Millisecond, "how often session and packet writes are flushed to the data directory (the durability window)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (enables HTTPS and HTTP/2)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
 	pluginDir := fs.String("plugins", "", "directory of WebAssembly plugins (NAME.wasm, NAME.json); empty: no plugins")
@@ -59,11 +67,36 @@ func run(args []string) error {
 		Logger:         log,
 	}
 	if *recovery {
-		opts.ConnectionStateRecovery = core.DefaultRecoveryOptions()
+		rec := core.DefaultRecoveryOptions()
+		rec.MaxDisconnectionDuration = *maxDisconnection
+		rec.SkipMiddlewares = *skipMiddlewares
+		opts.ConnectionStateRecovery = rec
+	}
+	var kv store.KV
+	var db *store.DB
+	if *dataDir != "" {
+		var err error
+		db, err = store.Open(*dataDir, store.Options{FlushInterval: *flushInterval, GCInterval: *gcInterval, Logger: log})
+		if err != nil {
+			return err
+		}
+		// closed last: after the server persisted the sessions of its sockets
+		defer func() {
+			if err := db.Close(); err != nil {
+				log.Error("close data directory", "err", err)
+			}
+		}()
+		kv = db.KV()
+		if opts.ConnectionStateRecovery != nil {
+			opts.RecoveryStore = db.RecoveryStore(opts.ConnectionStateRecovery)
+		}
+	} else {
+		kv = store.NewMemoryKV()
+		log.Info("no data directory: sessions and plugin data are kept in memory only")
 	}
 	srv := core.NewServer(opts)
 	if *pluginDir != "" {
-		pm, err := startPlugins(srv, *pluginDir, *pluginCache, log)
+		pm, err := startPlugins(srv, *pluginDir, *pluginCache, kv, log)
 		if err != nil {
 			return err
 		}
@@ -107,8 +140,8 @@ func run(args []string) error {
 }
 
 // startPlugins loads the plugins of dir, watches it and reloads on SIGHUP.
-func startPlugins(srv *core.Server, dir, cache string, log *slog.Logger) (*plugins.Manager, error) {
-	pm, err := plugins.New(srv, plugins.Options{Dir: dir, CacheDir: cache, Logger: log})
+func startPlugins(srv *core.Server, dir, cache string, kv store.KV, log *slog.Logger) (*plugins.Manager, error) {
+	pm, err := plugins.New(srv, plugins.Options{Dir: dir, CacheDir: cache, KV: kv, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,8 @@ export function parseLogLine(line) {
  * @param {object} opts
  * @param {string[]} [opts.plugins] names to copy in from build/plugins or build/fixtures (with NAME.json when build/plugins has one)
  * @param {Record<string, object>} [opts.settings] NAME -> settings file content written as NAME.json (replaces a copied one)
- * @param {string[]} [opts.flags] extra edged flags
+ * @param {string[]} [opts.flags] extra edged flags (they override the defaults
+ *   `--listen 127.0.0.1:0 --data ""`, e.g. `--data DIR` for persistence)
  */
 export async function startEdged(opts = {}) {
   const e = launchEdged(opts);
@@ -111,7 +112,9 @@ export function launchEdged({ plugins = [], settings = {}, flags = [] } = {}) {
   for (const [name, value] of Object.entries(settings)) {
     writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(value));
   }
-  const child = spawn(bin, ["--listen", "127.0.0.1:0", "--plugins", dir, "--plugin-cache", cacheDir, ...flags], {
+  // --data "": in memory unless a test passes its own --data (a later flag wins),
+  // so that suites never share ./data nor its lock
+  const child = spawn(bin, ["--listen", "127.0.0.1:0", "--data", "", "--plugins", dir, "--plugin-cache", cacheDir, ...flags], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new Edged(child, dir);
