@@ -15,7 +15,7 @@ import (
 const lockFile = "edged.lock"
 
 // ErrLocked is returned by Open when another process holds the data directory.
-var ErrLocked = errors.New("data directory is in use by another process")
+var ErrLocked = errors.New("another process holds its lock")
 
 // dirLock is an flock(2) on DIR/edged.lock, released by the kernel when the
 // process dies, so a SIGKILL never leaves a stale lock behind.
@@ -36,7 +36,7 @@ func lockDir(dir string) (*dirLock, error) {
 		}
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data directory %s: %w%s; stop it or use another --data", dir, ErrLocked, holder)
+			return nil, fmt.Errorf("data directory %s: %w%s; stop that process or use another data directory", dir, ErrLocked, holder)
 		}
 		return nil, fmt.Errorf("lock data directory %s: %w", dir, err)
 	}

@@ -27,7 +27,7 @@ var backends = []backend{
 	}},
 }
 
-func openTest(t *testing.T, dir string, opts Options) *DB {
+func openTest(t testing.TB, dir string, opts Options) *DB {
 	t.Helper()
 	opts.Logger = quietLog
 	db, err := Open(dir, opts)

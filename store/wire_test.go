@@ -21,11 +21,11 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 // core's tests), so a test can present a pid and offset and see the exact
 // packets replayed.
 type wireClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 }
 
-func startServer(t *testing.T, opts core.Options) (*core.Server, string, func()) {
+func startServer(t testing.TB, opts core.Options) (*core.Server, string, func()) {
 	t.Helper()
 	opts.Logger = quietLog
 	srv := core.NewServer(opts)
@@ -40,7 +40,7 @@ func startServer(t *testing.T, opts core.Options) (*core.Server, string, func())
 	return srv, "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket", stop
 }
 
-func dial(t *testing.T, url string) *wireClient {
+func dial(t testing.TB, url string) *wireClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -117,7 +117,7 @@ func lastArg(frame string) string {
 	return strings.TrimSuffix(frame[i+2:], `"]`)
 }
 
-func recv[T any](t *testing.T, ch <-chan T) T {
+func recv[T any](t testing.TB, ch <-chan T) T {
 	t.Helper()
 	select {
 	case v := <-ch:
