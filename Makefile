@@ -5,7 +5,7 @@ CLIENT_VERSION := 4.8.1
 STATICCHECK_VERSION := v0.8.2
 CLIENT_DIST := host/clientdist/dist
 
-.PHONY: all build run test unit interop lint client-dist test-deps toolchains plugins clean
+.PHONY: all build run test unit interop browser lint client-dist test-deps toolchains plugins clean
 
 all: build
 
@@ -34,7 +34,7 @@ plugins: toolchains
 	@bash scripts/build-plugins.sh
 
 run: build plugins
-	./bin/edged --listen 127.0.0.1:3000 --plugins build/plugins
+	./bin/edged --listen 127.0.0.1:3000 --plugins build/plugins --static web/chat
 
 # npm packages the interop suites need (pinned by test/package-lock.json).
 test-deps:
@@ -51,7 +51,11 @@ unit: client-dist plugins
 interop: client-dist test-deps plugins build
 	cd test && node --test --test-concurrency=1 --test-reporter=spec interop/*.test.mjs
 
-test: lint unit interop
+# The chat page (web/chat) end to end in Debian's chromium (setup.sh installs it and playwright-core when missing).
+browser: build plugins client-dist test-deps
+	bash test/browser/setup.sh && cd test/browser && EDGED_BIN=$(CURDIR)/bin/edged node --test --test-concurrency=1 --test-reporter=spec chat.test.mjs
+
+test: lint unit interop browser
 
 clean:
-	rm -rf bin build $(CLIENT_DIST)/*.js $(CLIENT_DIST)/*.map test/node_modules
+	rm -rf bin build $(CLIENT_DIST)/*.js $(CLIENT_DIST)/*.map test/node_modules test/browser/node_modules test/browser/artifacts

@@ -51,6 +51,7 @@ func run(args []string) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (enables HTTPS and HTTP/2)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
 	pluginDir := fs.String("plugins", "", "directory of WebAssembly plugins (NAME.wasm, NAME.json); empty: no plugins")
+	staticDir := fs.String("static", "", "directory of static files served at / (e.g. web/chat); empty: none")
 	pluginCache := fs.String("plugin-cache", "", "compilation cache directory for plugins (default: under the user cache dir)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,6 +106,13 @@ func run(args []string) error {
 
 	mux := http.NewServeMux()
 	mux.Handle(srv.Path(), srv)
+	if *staticDir != "" {
+		h, err := staticHandler(*staticDir)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/", h) // the longer Socket.IO path keeps priority
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
