@@ -174,6 +174,9 @@ test("two people chat in a room, in chromium", async (t) => {
     await say(ann, "/msg bob on my way");
     await ann.locator("#conv-title", { hasText: "@bob" }).waitFor();
     await message(bob, "ann", "on my way").waitFor();
+    const dmShot = path.join(ARTIFACTS, "chat-private.png");
+    await bob.screenshot({ path: dmShot });
+    console.log(`screenshot: ${dmShot}`);
     // an error ack is shown inline, and the text is kept
     await say(bob, "/msg nobody hello?");
     await bob.locator("#composer-error", { hasText: "nobody is not online." }).waitFor();
