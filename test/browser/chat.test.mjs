@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { io } from "socket.io-client"; // test/node_modules (make test-deps): the moderator
 import { repoRoot, startEdged } from "../lib/edged.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -22,6 +23,7 @@ const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const STEP_MS = 5000;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
+const MOD_TOKEN = "browser-test-moderator";
 
 let edged;
 let browser;
@@ -29,7 +31,11 @@ const pageErrors = [];
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  edged = await startEdged({ plugins: ["chat"], flags: ["--static", WEB_DIR] });
+  edged = await startEdged({
+    plugins: ["chat"],
+    settings: { chat: { config: { moderator_token: MOD_TOKEN, rate_limit: { messages: 5, window_ms: 2000 } } } },
+    flags: ["--static", WEB_DIR],
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -217,6 +223,33 @@ test("two people chat in a room, in chromium", async (t) => {
     await waitMembers(ann, ["ann"]);
     await ann.locator(".notice", { hasText: "bob left #general" }).waitFor();
     await ann.locator("#conv-sub", { hasText: "1 member online" }).waitFor();
+  });
+
+  await t.test("error acks show inline: rate limited, then muted by a moderator", async () => {
+    // bob is in #lobby; the rate limit is 5 messages per 2 s per socket
+    let limited = false;
+    for (let i = 1; i <= 12 && !limited; i++) {
+      await say(bob, `ping ${i}`);
+      const limitedNote = bob.locator("#composer-error", { hasText: "sending messages too fast" });
+      await message(bob, "bob", `ping ${i}`).or(limitedNote).first().waitFor();
+      limited = await limitedNote.isVisible();
+      if (limited) assert.equal(await composer(bob).inputValue(), `ping ${i}`, "the refused text is kept");
+    }
+    assert.ok(limited, "12 quick messages hit the rate limit");
+    await composer(bob).fill("");
+
+    // a moderator (a plain socket.io-client with the moderator token) mutes bob
+    const mod = io(`${edged.url}/chat`, { auth: { nick: "mod", token: MOD_TOKEN }, transports: ["websocket"] });
+    try {
+      const res = await mod.timeout(STEP_MS).emitWithAck("mute", { target: "bob", seconds: 60 });
+      assert.equal(res.ok, true, JSON.stringify(res));
+    } finally {
+      mod.disconnect();
+    }
+    await bob.locator(".notice.warn", { hasText: "You are muted until" }).waitFor();
+    await bob.locator("#composer-error", { hasText: "You are muted until" }).waitFor();
+    await say(bob, "hello?");
+    await bob.locator("#composer-error", { hasText: "You are muted and cannot send messages" }).waitFor();
   });
 
   assert.deepEqual(pageErrors, [], "no errors on the pages");
