@@ -342,10 +342,14 @@ describe("chat plugin on /chat", () => {
         const leaverNick = nick("leaver");
         const [a, b, leaver] = await Promise.all([connect(), connect(), connect({ nick: leaverNick })]);
         const leaverId = leaver.id;
-        await ack(a, "join", r1);
-        await ack(b, "join", r2);
-        await ack(leaver, "join", r1);
-        await ack(leaver, "join", r2);
+        // a join is complete for this test once the joiner saw its own join
+        // notice (the plugin sends it after the ack and the history)
+        const joined = (c, room) =>
+          Promise.all([waitMatching(c, "notice", (n) => n.type === "join" && n.room === room && n.id === c.id), ack(c, "join", room)]);
+        await joined(a, r1);
+        await joined(b, r2);
+        await joined(leaver, r1);
+        await joined(leaver, r2);
         const aLeave = waitMatching(a, "notice", (n) => n.type === "leave" && n.id === leaverId);
         const bLeave = waitMatching(b, "notice", (n) => n.type === "leave" && n.id === leaverId);
         leaver.disconnect();
