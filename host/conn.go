@@ -47,6 +47,7 @@ type Conn struct {
 	mu        sync.Mutex
 	handler   MessageHandler
 	opened    bool // OnConnection returned; the session is reachable by sid
+	observed  bool // reported to the Observer as opened; its close is reported too
 	state     connState
 	transport string
 	// closePacket answers a pending polling GET once the session is closed:
@@ -152,6 +153,9 @@ func (c *Conn) Send(msgs ...Message) error {
 	cfg := &c.srv.cfg
 	if len(c.queue) > 0 && (len(c.queue)+len(msgs) > cfg.MaxQueuedMessages || c.queueBytes+n > cfg.MaxQueuedBytes) {
 		c.mu.Unlock()
+		if obs := cfg.Observer; obs != nil {
+			obs.SlowConsumer()
+		}
 		c.finish(ReasonTransportError, ErrQueueFull)
 		return ErrQueueFull
 	}
@@ -161,6 +165,9 @@ func (c *Conn) Send(msgs ...Message) error {
 	c.queueBytes += n
 	c.kickLocked()
 	c.mu.Unlock()
+	if obs := cfg.Observer; obs != nil {
+		obs.MessagesOut(len(msgs), int(n))
+	}
 	return nil
 }
 
@@ -224,6 +231,7 @@ func (c *Conn) finish(reason string, description error) {
 		return
 	}
 	c.state = stateClosed
+	observed, transport := c.observed, c.transport
 	c.stopHeartbeatLocked()
 	if c.closeTimer != nil {
 		c.closeTimer.Stop()
@@ -241,6 +249,9 @@ func (c *Conn) finish(reason string, description error) {
 	c.mu.Unlock()
 
 	c.srv.remove(c, lingering)
+	if obs := c.srv.cfg.Observer; obs != nil && observed {
+		obs.ConnClosed(transport, reason)
+	}
 	if up != nil {
 		up.close(true)
 	}
@@ -299,6 +310,9 @@ func (c *Conn) dispatch(p packet) bool {
 	case packetMessage:
 		h := c.handler
 		c.mu.Unlock()
+		if obs := c.srv.cfg.Observer; obs != nil {
+			obs.MessageIn(len(p.data))
+		}
 		if h != nil {
 			h.OnMessage(p.data, p.binary)
 		}

@@ -90,6 +90,8 @@ type Options struct {
 	// CloseTimeout bounds how long Conn.Close waits for the next polling
 	// request to deliver the close packet, default 30s.
 	CloseTimeout time.Duration
+	// Observer, when non-nil, receives the sessions' events for metrics.
+	Observer Observer
 }
 
 // CookieOptions describes the session cookie set on handshake responses.

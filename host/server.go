@@ -242,6 +242,14 @@ func (s *Server) open(c *Conn) {
 			c.finish(ReasonTransportError, errors.New("OnConnection panicked"))
 		}
 	}()
+	if obs := s.cfg.Observer; obs != nil {
+		c.mu.Lock()
+		if c.state != stateClosed {
+			c.observed = true
+			obs.ConnOpened(c.transport)
+		}
+		c.mu.Unlock()
+	}
 	if s.cfg.OnConnection != nil {
 		s.cfg.OnConnection(c)
 	}

@@ -263,7 +263,11 @@ func (c *Conn) onFrame(t *wsTransport, p packet) bool {
 			c.poll.wake() // the pending GET ends with a noop
 		}
 		c.kickLocked()
+		observed := c.observed
 		c.mu.Unlock()
+		if obs := c.srv.cfg.Observer; obs != nil && observed {
+			obs.ConnUpgraded()
+		}
 		c.srv.log.Debug("engine session upgraded", "sid", c.id)
 		return true
 	default:
