@@ -189,10 +189,15 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) error
 		p = &q
 	}
 	msgs := encodePacket(p)
+	n := 0
 	a.apply(opts, func(s *Socket) {
+		n++
 		s.notifyOutgoing(p)
 		s.client.write(msgs, opts.Flags.Volatile)
 	})
+	if obs := a.nsp.server.opts.Observer; obs != nil {
+		obs.Broadcast(a.nsp.name, n)
+	}
 	return nil
 }
 
@@ -213,6 +218,9 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts BroadcastOptions
 		s.notifyOutgoing(p)
 		s.client.write(msgs, opts.Flags.Volatile)
 	})
+	if obs := a.nsp.server.opts.Observer; obs != nil {
+		obs.Broadcast(a.nsp.name, n)
+	}
 	clientCount(n)
 	return nil
 }

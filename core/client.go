@@ -169,6 +169,9 @@ func (c *client) isOpen() bool {
 // transport cannot write now.
 func (c *client) write(msgs []host.Message, volatile bool) {
 	if volatile && !c.conn.Writable() {
+		if obs := c.srv.opts.Observer; obs != nil {
+			obs.VolatileDropped()
+		}
 		return
 	}
 	if err := c.conn.Send(msgs...); err != nil {

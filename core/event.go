@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/edged-io/edged/core/parser"
 )
@@ -17,8 +18,9 @@ type Event struct {
 	// Socket is the socket the event arrived on.
 	Socket *Socket
 
-	ackID int64 // -1: the client asked for no ack
-	acked atomic.Bool
+	ackID    int64 // -1: the client asked for no ack
+	acked    atomic.Bool
+	received time.Time // set when an Observer wants the ack latency
 }
 
 // HasAck reports whether the client asked for an acknowledgement.
@@ -42,7 +44,13 @@ func (e *Event) AckPayload(p Payload) error {
 	if !e.acked.CompareAndSwap(false, true) {
 		return ErrAlreadyAcked
 	}
-	return e.Socket.sendAck(e.ackID, p)
+	if err := e.Socket.sendAck(e.ackID, p); err != nil {
+		return err
+	}
+	if obs := e.Socket.nsp.server.opts.Observer; obs != nil && !e.received.IsZero() {
+		obs.ServerAckLatency(e.Socket.nsp.name, time.Since(e.received))
+	}
+	return nil
 }
 
 // Ack is a client's answer to an emit with acknowledgement.

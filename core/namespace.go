@@ -78,6 +78,9 @@ func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
 	if err := n.adapter.Init(context.Background()); err != nil {
 		s.log.Error("adapter init failed", "nsp", name, "err", err)
 	}
+	if obs := s.opts.Observer; obs != nil {
+		obs.NamespaceCreated(name)
+	}
 	return n
 }
 
@@ -204,6 +207,9 @@ func (n *Namespace) doConnect(s *Socket, session *Session, handlers []func(*Sock
 		n.adapter.AddAll(s.id, session.Rooms)
 	}
 	s.onConnect()
+	if obs := n.server.opts.Observer; obs != nil {
+		obs.SocketConnected(n.name)
+	}
 	if session != nil {
 		for _, missed := range session.MissedPackets {
 			s.writePacket(&parser.Packet{Type: parser.Event, Namespace: n.name, ID: -1, Data: missed.Data, Attachments: missed.Attachments}, false)

@@ -30,6 +30,9 @@ type Options struct {
 	GenerateID func() string
 	// Logger receives the server's structured log (default: slog.Default()).
 	Logger *slog.Logger
+	// Observer, when non-nil, receives namespace, socket, broadcast and ack
+	// events for metrics.
+	Observer Observer
 }
 
 // RecoveryOptions configure connection state recovery.

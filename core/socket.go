@@ -291,6 +291,9 @@ func (s *Socket) onPacket(p *parser.Packet) {
 			return
 		}
 		e := &Event{Name: name, Args: Payload{Data: args, Attachments: p.Attachments}, Socket: s, ackID: p.ID}
+		if p.ID >= 0 && s.nsp.server.opts.Observer != nil {
+			e.received = time.Now()
+		}
 		if !s.queue.push(func() { s.dispatch(e) }) {
 			s.nsp.server.log.Warn("socket event queue full, closing connection", "socket", s.id, "limit", s.queue.limit)
 			s.client.conn.CloseNow(ReasonTransportError)
@@ -360,6 +363,9 @@ func (s *Socket) finishClose(reason string) {
 		}
 	}
 	if removed {
+		if obs := s.nsp.server.opts.Observer; obs != nil {
+			obs.SocketDisconnected(s.nsp.name, reason)
+		}
 		// Server.Close waits for this: the disconnect handlers have run.
 		defer s.nsp.server.active.Done()
 	}
@@ -370,6 +376,15 @@ func (s *Socket) finishClose(reason string) {
 
 // registerAck stores the callback for an ack id.
 func (s *Socket) registerAck(id int64, cb func(*Ack, error)) {
+	if obs := s.nsp.server.opts.Observer; obs != nil {
+		sent, answered, nsp := time.Now(), cb, s.nsp.name
+		cb = func(a *Ack, err error) {
+			if err == nil {
+				obs.ClientAckLatency(nsp, time.Since(sent))
+			}
+			answered(a, err)
+		}
+	}
 	s.ackMu.Lock()
 	if s.acks == nil {
 		s.acks = make(map[int64]func(*Ack, error))
