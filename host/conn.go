@@ -152,7 +152,9 @@ func (c *Conn) Send(msgs ...Message) error {
 	}
 	cfg := &c.srv.cfg
 	if len(c.queue) > 0 && (len(c.queue)+len(msgs) > cfg.MaxQueuedMessages || c.queueBytes+n > cfg.MaxQueuedBytes) {
+		queued, queuedBytes := len(c.queue), c.queueBytes
 		c.mu.Unlock()
+		c.srv.log.Warn("session closed: write queue full", "sid", c.id, "reason", "slow consumer", "queued", queued, "queuedBytes", queuedBytes)
 		if obs := cfg.Observer; obs != nil {
 			obs.SlowConsumer()
 		}

@@ -1,92 +1,129 @@
 // Command edged runs the edged Socket.IO server.
 //
-// It serves the Socket.IO core with its Engine.IO options from flags, and
-// the WebAssembly plugins of --plugins DIR (hot-reloaded when the directory
-// changes, or on SIGHUP). With --data DIR (default ./data) sessions, rooms,
-// socket.data, recovery packets and the plugins' key-value data live in a
-// Badger database in DIR and survive a restart; --data "" keeps them in
-// memory. See docs/OPERATIONS.md.
+// Its options (config.go) come from flags, EDGED_* environment variables and
+// a JSON config file, in that order of precedence; `edged --help` lists
+// them. It serves the Socket.IO core and the WebAssembly plugins of
+// --plugins DIR (hot-reloaded when the directory changes, or on SIGHUP,
+// which also re-reads the configuration). With --data DIR (default ./data)
+// sessions, rooms, socket.data, recovery packets and the plugins' key-value
+// data live in a Badger database in DIR and survive a restart; --data ""
+// keeps them in memory. SIGTERM and SIGINT shut down gracefully within
+// --shutdown-timeout. See docs/OPERATIONS.md.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/edged-io/edged/core"
-	"github.com/edged-io/edged/host"
 	"github.com/edged-io/edged/plugins"
 	"github.com/edged-io/edged/store"
 )
 
+// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "edged:", err)
-		os.Exit(1)
-	}
+	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
 }
 
-func run(args []string) error {
-	fs := flag.NewFlagSet("edged", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:3000", "address to listen on")
-	path := fs.String("path", "/socket.io/", "URL prefix of the Socket.IO endpoint")
-	pingInterval := fs.Duration("ping-interval", 25*time.Second, "server ping period")
-	pingTimeout := fs.Duration("ping-timeout", 20*time.Second, "wait for pong before closing with \"ping timeout\"")
-	connectTimeout := fs.Duration("connect-timeout", 45*time.Second, "close a client that joins no namespace in this time")
-	maxBuffer := fs.Int64("max-http-buffer-size", 1e6, "largest message in bytes")
-	recovery := fs.Bool("connection-state-recovery", false, "keep sessions for connection state recovery")
-	maxDisconnection := fs.Duration("max-disconnection-duration", 2*time.Minute, "how long a disconnected session can be recovered (with --connection-state-recovery)")
-	skipMiddlewares := fs.Bool("recovery-skip-middlewares", true, "a recovered socket skips the namespace middleware")
-	dataDir := fs.String("data", "./data", "data directory (Badger): sessions, recovery packets, plugin key-value data; \"\": in memory only")
-	gcInterval := fs.Duration("data-gc-interval", 5*time.Minute, "how often the data directory's value log is garbage-collected")
-	flushInterval := fs.Duration("data-flush-interval", 50*time.Millisecond, "how often session and packet writes are flushed to the data directory (the durability window)")
-	tlsCert := fs.String("tls-cert", "", "TLS certificate file (enables HTTPS and HTTP/2)")
-	tlsKey := fs.String("tls-key", "", "TLS key file")
-	pluginDir := fs.String("plugins", "", "directory of WebAssembly plugins (NAME.wasm, NAME.json); empty: no plugins")
-	staticDir := fs.String("static", "", "directory of static files served at / (e.g. web/chat); empty: none")
-	pluginCache := fs.String("plugin-cache", "", "compilation cache directory for plugins (default: under the user cache dir)")
-	if err := fs.Parse(args); err != nil {
-		return err
+// run is edged's whole life; it returns the exit code: 0 after a clean
+// shutdown, 1 on a failure at start-up or shutdown, 2 on a bad configuration.
+func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "version" {
+		fmt.Fprintf(stdout, "edged %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	opts := core.Options{
-		Engine: host.Options{
-			Path:              *path,
-			PingInterval:      *pingInterval,
-			PingTimeout:       *pingTimeout,
-			MaxHTTPBufferSize: *maxBuffer,
-		},
-		ConnectTimeout: *connectTimeout,
-		Logger:         log,
+	cfg, err := loadConfig(args, lookupEnv, stdout)
+	if errors.Is(err, errHelp) {
+		return 0
 	}
-	if *recovery {
-		rec := core.DefaultRecoveryOptions()
-		rec.MaxDisconnectionDuration = *maxDisconnection
-		rec.SkipMiddlewares = *skipMiddlewares
-		opts.ConnectionStateRecovery = rec
+	if err != nil {
+		fmt.Fprintln(stderr, "edged:", err)
+		return 2
+	}
+	level := new(slog.LevelVar)
+	level.Set(cfg.LogLevel)
+	log := newLogger(stderr, cfg.LogFormat, level)
+	slog.SetDefault(log)
+	d := &daemon{cfg: cfg, args: args, lookupEnv: lookupEnv, level: level, log: log}
+	if err := d.serve(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			fmt.Fprintln(stderr, "edged:", err)
+			return 2
+		}
+		fmt.Fprintln(stderr, "edged:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, format string, level slog.Leveler) *slog.Logger {
+	o := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// daemon is one running edged.
+type daemon struct {
+	cfg       *Config
+	args      []string
+	lookupEnv func(string) (string, bool)
+	level     *slog.LevelVar
+	log       *slog.Logger
+
+	ready    atomic.Bool // plugins loaded, store open, listening; false again once shutting down
+	srv      *core.Server
+	pm       *plugins.Manager
+	db       *store.DB
+	http     *http.Server
+	metrics  *http.Server
+	closeFns []func()
+}
+
+func (d *daemon) serve() (err error) {
+	cfg, log := d.cfg, d.log
+	defer func() {
+		// on a start-up failure, release what was opened
+		if err != nil {
+			for i := len(d.closeFns) - 1; i >= 0; i-- {
+				d.closeFns[i]()
+			}
+		}
+	}()
+	m := newMetrics(cfg, log)
+	opts := cfg.coreOptions(log)
+	if m.Core != nil {
+		m.Core(&opts)
 	}
 	var kv store.KV
-	var db *store.DB
-	if *dataDir != "" {
-		var err error
-		db, err = store.Open(*dataDir, store.Options{FlushInterval: *flushInterval, GCInterval: *gcInterval, Logger: log})
+	if cfg.Data != "" {
+		sopts := store.Options{FlushInterval: cfg.DataFlush, GCInterval: cfg.DataGCInterval, Logger: log}
+		if m.Store != nil {
+			m.Store(&sopts)
+		}
+		db, err := store.Open(cfg.Data, sopts)
 		if err != nil {
 			return err
 		}
-		// closed last: after the server persisted the sessions of its sockets
-		defer func() {
-			if err := db.Close(); err != nil {
-				log.Error("close data directory", "err", err)
-			}
-		}()
+		d.db = db
+		d.closeFns = append(d.closeFns, func() { _ = db.Close() })
 		kv = db.KV()
 		if opts.ConnectionStateRecovery != nil {
 			opts.RecoveryStore = db.RecoveryStore(opts.ConnectionStateRecovery)
@@ -95,61 +132,211 @@ func run(args []string) error {
 		kv = store.NewMemoryKV()
 		log.Info("no data directory: sessions and plugin data are kept in memory only")
 	}
-	srv := core.NewServer(opts)
-	if *pluginDir != "" {
-		pm, err := startPlugins(srv, *pluginDir, *pluginCache, kv, log)
+	d.srv = core.NewServer(opts)
+	d.closeFns = append(d.closeFns, func() { _ = d.srv.Close(context.Background()) })
+	if cfg.Plugins != "" {
+		popts := plugins.Options{Dir: cfg.Plugins, CacheDir: cfg.PluginCache, KV: kv, Logger: log}
+		if m.Plugins != nil {
+			m.Plugins(&popts)
+		}
+		pm, err := startPlugins(d.srv, popts, log)
 		if err != nil {
 			return err
 		}
-		defer pm.Close()
+		d.pm = pm
+		d.closeFns = append(d.closeFns, func() { _ = pm.Close() })
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle(srv.Path(), srv)
-	if *staticDir != "" {
-		h, err := staticHandler(*staticDir)
+	mux.Handle(d.srv.Path(), d.srv)
+	d.health(mux)
+	if cfg.Static != "" {
+		h, err := staticHandler(cfg.Static)
 		if err != nil {
 			return err
 		}
-		mux.Handle("/", h) // the longer Socket.IO path keeps priority
+		mux.Handle("/", h) // the longer Socket.IO and health paths keep priority
 	}
-	ln, err := net.Listen("tcp", *listen)
+	if cfg.MetricsAddr == "" && m.Handler != nil {
+		mux.Handle("/metrics", m.Handler)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
+	d.closeFns = append(d.closeFns, func() { _ = ln.Close() })
+	errc := make(chan error, 2)
+	if cfg.MetricsAddr != "" {
+		mmux := http.NewServeMux()
+		d.health(mmux)
+		if m.Handler != nil {
+			mmux.Handle("/metrics", m.Handler)
+		}
+		if cfg.Pprof {
+			mmux.HandleFunc("/debug/pprof/", pprof.Index)
+			mmux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+			mmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mmux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (--metrics-addr): %w", cfg.MetricsAddr, err)
+		}
+		d.metrics = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- fmt.Errorf("metrics listener: %w", d.metrics.Serve(mln)) }()
+		log.Info("metrics listening", "addr", mln.Addr().String(), "pprof", cfg.Pprof, "metrics", m.Handler != nil)
+	}
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go func() {
-		if *tlsCert != "" {
-			errc <- httpSrv.ServeTLS(ln, *tlsCert, *tlsKey)
+		if cfg.TLSCert != "" {
+			errc <- d.http.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
 		} else {
-			errc <- httpSrv.Serve(ln)
+			errc <- d.http.Serve(ln)
 		}
 	}()
-	log.Info("edged listening", "addr", ln.Addr().String(), "path", srv.Path())
+	d.ready.Store(true)
+	log.Info("edged listening", "addr", ln.Addr().String(), "path", d.srv.Path(), "tls", cfg.TLSCert != "", "version", version)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case err := <-errc:
+			d.ready.Store(false)
+			if d.metrics != nil {
+				_ = d.metrics.Close()
+			}
 			return fmt.Errorf("serve: %w", err)
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				d.reload()
+				continue
+			}
+			d.closeFns = nil // shutdown closes everything itself
+			return d.shutdown(sig, sigs)
 		}
-		return nil
-	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Close(shutdownCtx); err != nil {
-		log.Warn("close", "err", err)
-	}
-	return httpSrv.Shutdown(shutdownCtx)
 }
 
-// startPlugins loads the plugins of dir, watches it and reloads on SIGHUP.
-func startPlugins(srv *core.Server, dir, cache string, kv store.KV, log *slog.Logger) (*plugins.Manager, error) {
-	pm, err := plugins.New(srv, plugins.Options{Dir: dir, CacheDir: cache, KV: kv, Logger: log})
+// health adds /healthz (200 while the process serves) and /readyz (200
+// once the plugins are loaded, the store is open and the listener is up;
+// 503 before and while shutting down).
+func (d *daemon) health(mux *http.ServeMux) {
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if !d.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+}
+
+// shutdown stops accepting, disconnects every client with "server shutting
+// down", closes the plugins and then flushes and closes the store, all
+// within --shutdown-timeout. A second signal, or the bound running out,
+// ends the process at once with an error (exit 1).
+func (d *daemon) shutdown(sig os.Signal, sigs <-chan os.Signal) error {
+	timeout := d.cfg.ShutdownTimeout
+	start := time.Now()
+	d.ready.Store(false)
+	d.log.Info("shutting down", "signal", sig.String(), "timeout", timeout.String())
+	done := make(chan error, 1)
+	go func() { done <- d.closeAll(timeout) }()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			d.log.Error("shutdown incomplete", "err", err, "took", time.Since(start).String())
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		d.log.Info("shut down", "took", time.Since(start).Round(time.Millisecond).String())
+		return nil
+	case <-timer.C:
+		d.log.Error("shutdown timed out: exiting without finishing it", "timeout", timeout.String())
+		return fmt.Errorf("shutdown did not finish within --shutdown-timeout %s", timeout)
+	case s := <-sigs:
+		d.log.Error("second signal during shutdown: exiting now", "signal", s.String())
+		return fmt.Errorf("shutdown interrupted by %s", s)
+	}
+}
+
+// closeAll closes the layers in order. The server gets 80% of the bound;
+// the rest is kept for the plugins and the store's last flush.
+func (d *daemon) closeAll(timeout time.Duration) error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), timeout*8/10)
+	defer cancel()
+	// stop accepting at once; Shutdown then waits for the requests in flight,
+	// which srv.Close ends (long-polling GETs get their close packet)
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- d.http.Shutdown(ctx) }()
+	if err := d.srv.Close(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := <-httpDone; err != nil {
+		errs = append(errs, fmt.Errorf("http: %w", err))
+		_ = d.http.Close()
+	}
+	if d.pm != nil {
+		if err := d.pm.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("plugins: %w", err))
+		}
+	}
+	if d.db != nil {
+		if err := d.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("data directory: %w", err))
+		}
+	}
+	if d.metrics != nil {
+		_ = d.metrics.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// reload re-reads the configuration (the same command line, the
+// environment and the config file), applies the reloadable options, logs
+// the others that changed (they need a restart) and rescans the plugins.
+func (d *daemon) reload() {
+	log := d.log
+	log.Info("SIGHUP: reloading the configuration")
+	next, err := loadConfig(d.args, d.lookupEnv, io.Discard)
+	if err != nil {
+		log.Error("configuration reload failed: keeping the running configuration", "err", err)
+	} else {
+		applied, restart := d.cfg.changes(next)
+		d.level.Set(next.LogLevel)
+		d.cfg.LogLevel = next.LogLevel
+		d.cfg.ShutdownTimeout = next.ShutdownTimeout
+		if len(applied) > 0 {
+			log.Info("configuration reloaded", "applied", strings.Join(applied, "; "))
+		} else {
+			log.Info("configuration reloaded", "applied", "nothing changed")
+		}
+		if len(restart) > 0 {
+			log.Warn("changed options need a restart to apply", "options", strings.Join(restart, "; "))
+		}
+	}
+	if d.pm != nil {
+		if err := d.pm.Reload(context.Background()); err != nil {
+			log.Error("plugin reload failed", "err", err)
+		}
+	}
+}
+
+// startPlugins loads the plugins of the directory and watches it.
+func startPlugins(srv *core.Server, opts plugins.Options, log *slog.Logger) (*plugins.Manager, error) {
+	pm, err := plugins.New(srv, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -162,15 +349,6 @@ func startPlugins(srv *core.Server, dir, cache string, kv store.KV, log *slog.Lo
 		return nil, err
 	}
 	// each plugin was logged as "plugin loaded" with its version and namespaces
-	log.Info("plugins ready", "dir", dir, "count", len(pm.Plugins()))
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		for range hup {
-			if err := pm.Reload(context.Background()); err != nil {
-				log.Error("plugin reload failed", "err", err)
-			}
-		}
-	}()
+	log.Info("plugins ready", "dir", opts.Dir, "count", len(pm.Plugins()))
 	return pm, nil
 }
