@@ -327,9 +327,17 @@ const errPluginFault = "plugin error"
 // A trap, deadline or memory exhaustion returns an error and discards the
 // instance.
 func (g *generation) call(cs *callState) (abi.Status, error) {
+	obs := g.m.opts.Observer
+	var start time.Time
+	if obs != nil {
+		start = time.Now()
+	}
 	inst, err := g.get(context.Background())
 	if err != nil {
 		g.log.Error("plugin call failed", "kind", int32(cs.kind), "err", err)
+		if obs != nil {
+			g.observe(obs, cs.kind, start, OutcomeError)
+		}
 		return abi.StatusError, err
 	}
 	inst.cs = cs
@@ -338,14 +346,24 @@ func (g *generation) call(cs *callState) (abi.Status, error) {
 	err = inst.invoke(context.Background(), inst.on, inst.stack[:])
 	inst.cs = nil
 	if err != nil {
+		outcome := ""
+		if obs != nil {
+			outcome = g.faultOutcome(inst, err)
+		}
 		g.discard(inst)
 		g.fault()
 		g.log.Error("plugin call failed", "kind", int32(cs.kind), "err", err)
+		if obs != nil {
+			g.observe(obs, cs.kind, start, outcome)
+		}
 		return abi.StatusError, err
 	}
 	status := abi.Status(int32(inst.stack[0]))
 	g.crashes.Store(0)
 	g.put(inst)
+	if obs != nil {
+		g.observe(obs, cs.kind, start, statusOutcome(status))
+	}
 	return status, nil
 }
 

@@ -45,6 +45,9 @@ type Options struct {
 	// changed something or failed (from Reload or the watcher): err is nil on
 	// success, version is empty when the plugin was removed.
 	OnReload func(name, version string, err error)
+	// Observer, when non-nil, receives every dispatcher call (plugin,
+	// version, kind, duration, outcome) and every reload, for metrics.
+	Observer Observer
 }
 
 // PluginInfo describes a loaded plugin.
@@ -231,6 +234,9 @@ func (m *Manager) reloadPlugin(ctx context.Context, name string) (err error) {
 	defer func() {
 		if err != nil {
 			m.log.Error("plugin reload failed", "plugin", name, "err", err)
+		}
+		if changed && m.opts.Observer != nil {
+			m.opts.Observer.Reload(name, version, err)
 		}
 		if changed && m.opts.OnReload != nil {
 			m.opts.OnReload(name, version, err)
