@@ -30,6 +30,9 @@ type Options struct {
 	// Logger receives the store's log, Badger's warnings and errors included
 	// (default: slog.Default()).
 	Logger *slog.Logger
+	// Observer, when non-nil, receives every key-value operation, flush,
+	// session restore and value-log GC run, for metrics.
+	Observer Observer
 }
 
 func (o *Options) setDefaults() {
@@ -242,7 +245,10 @@ func (d *DB) flushLocked() error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := d.write(batch); err != nil {
+	start := time.Now()
+	err := d.write(batch)
+	d.observe(OpFlush, start, err)
+	if err != nil {
 		d.requeue(batch)
 		d.degraded.Store(true)
 		if now := time.Now(); now.Sub(d.lastErr) > 30*time.Second {
@@ -352,6 +358,9 @@ func (d *DB) maintenanceLoop() {
 
 // runGC rewrites value-log files while Badger finds one worth it.
 func (d *DB) runGC() {
+	start := time.Now()
+	var gcErr error
+	defer func() { d.observe(OpGC, start, gcErr) }()
 	n := 0
 	for n < 100 {
 		select {
@@ -362,6 +371,7 @@ func (d *DB) runGC() {
 		if err := d.db.RunValueLogGC(d.opts.GCDiscardRatio); err != nil {
 			if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
 				d.log.Warn("store: value-log GC", "dir", d.dir, "err", err)
+				gcErr = err
 			}
 			break
 		}

@@ -14,7 +14,8 @@ import (
 type badgerKV struct{ d *DB }
 
 // KV returns the plugins' key-value data in this database.
-func (d *DB) KV() KV { return badgerKV{d} }
+// Its operations are reported to Options.Observer.
+func (d *DB) KV() KV { return ObservedKV(badgerKV{d}, d.opts.Observer) }
 
 func kvKey(plugin, key string) []byte { return []byte("kv/" + plugin + "/" + key) }
 

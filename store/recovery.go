@@ -204,7 +204,8 @@ func (r *recoveryStore) DropSession(nsp, pid string) {
 // RestoreSession returns the disconnected session pid with the packets sent
 // to its rooms after offset, and forgets it; nil when the session is unknown,
 // live, expired, or offset is no longer kept. Pending writes are seen.
-func (r *recoveryStore) RestoreSession(nsp, pid, offset string) (*core.Session, error) {
+func (r *recoveryStore) RestoreSession(nsp, pid, offset string) (_ *core.Session, err error) {
+	defer func(start time.Time) { r.d.observe(OpRestoreSession, start, err) }(time.Now())
 	// Write what is pending so that one read sees everything; if the disk
 	// refuses, the pending writes are overlaid below.
 	_ = r.d.Flush()
