@@ -187,6 +187,11 @@ func (d *daemon) serve() (err error) {
 		go func() { errc <- fmt.Errorf("metrics listener: %w", d.metrics.Serve(mln)) }()
 		log.Info("metrics listening", "addr", mln.Addr().String(), "pprof", cfg.Pprof, "metrics", m.Handler != nil)
 	}
+	// from here on the signals are ours (before "edged listening", which
+	// tests and scripts wait for before they signal)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go func() {
 		if cfg.TLSCert != "" {
@@ -198,9 +203,6 @@ func (d *daemon) serve() (err error) {
 	d.ready.Store(true)
 	log.Info("edged listening", "addr", ln.Addr().String(), "path", d.srv.Path(), "tls", cfg.TLSCert != "", "version", version)
 
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case err := <-errc:

@@ -89,6 +89,7 @@ export function parseLogLine(line) {
  * @param {Record<string, object>} [opts.settings] NAME -> settings file content written as NAME.json (replaces a copied one)
  * @param {string[]} [opts.flags] extra edged flags (they override the defaults
  *   `--listen 127.0.0.1:0 --data ""`, e.g. `--data DIR` for persistence)
+ * @param {Record<string, string>} [opts.env] extra environment variables (e.g. EDGED_PING_INTERVAL)
  */
 export async function startEdged(opts = {}) {
   const e = launchEdged(opts);
@@ -100,7 +101,7 @@ export async function startEdged(opts = {}) {
  * Starts edged like startEdged but does not wait for it to listen: for a
  * start-up that is expected to fail (await `exited`).
  */
-export function launchEdged({ plugins = [], settings = {}, flags = [] } = {}) {
+export function launchEdged({ plugins = [], settings = {}, flags = [], env = {} } = {}) {
   const bin = buildEdged();
   mkdirSync(cacheDir, { recursive: true });
   const dir = mkdtempSync(path.join(os.tmpdir(), "edged-plugins-"));
@@ -116,6 +117,7 @@ export function launchEdged({ plugins = [], settings = {}, flags = [] } = {}) {
   // so that suites never share ./data nor its lock
   const child = spawn(bin, ["--listen", "127.0.0.1:0", "--data", "", "--plugins", dir, "--plugin-cache", cacheDir, ...flags], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   return new Edged(child, dir);
 }
