@@ -50,14 +50,19 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 		mine = make(map[string]struct{}, len(rooms))
 		a.sids[id] = mine
 	}
+	created := 0
 	for _, r := range rooms {
 		mine[r] = struct{}{}
 		members := a.rooms[r]
 		if members == nil {
 			members = make(map[string]struct{})
 			a.rooms[r] = members
+			created++
 		}
 		members[id] = struct{}{}
+	}
+	if obs := a.nsp.server.opts.Observer; obs != nil && created > 0 {
+		obs.RoomsChanged(a.nsp.name, created)
 	}
 }
 
@@ -76,6 +81,9 @@ func (a *MemoryAdapter) delMember(room, id string) {
 		delete(members, id)
 		if len(members) == 0 {
 			delete(a.rooms, room)
+			if obs := a.nsp.server.opts.Observer; obs != nil {
+				obs.RoomsChanged(a.nsp.name, -1)
+			}
 		}
 	}
 }

@@ -20,6 +20,10 @@ type Observer interface {
 	// state recovery on, an emit to one socket goes through the adapter too
 	// and is reported as a broadcast to 1.
 	Broadcast(nsp string, recipients int)
+	// RoomsChanged reports rooms of the in-memory adapter of nsp created
+	// (delta > 0) or gone with their last member (delta < 0). Every socket's
+	// own room (named by its id) is counted.
+	RoomsChanged(nsp string, delta int)
 	// VolatileDropped reports a volatile packet not sent because the
 	// client's transport could not write at once.
 	VolatileDropped()

@@ -32,7 +32,8 @@ func (r *obsRecorder) Broadcast(nsp string, recipients int) {
 	r.add("broadcast "+nsp, 1)
 	r.add("recipients "+nsp, recipients)
 }
-func (r *obsRecorder) VolatileDropped() { r.add("volatile dropped", 1) }
+func (r *obsRecorder) RoomsChanged(nsp string, delta int) { r.add("rooms "+nsp, delta) }
+func (r *obsRecorder) VolatileDropped()                   { r.add("volatile dropped", 1) }
 func (r *obsRecorder) ServerAckLatency(nsp string, d time.Duration) {
 	if d > 0 {
 		r.add("server ack "+nsp, 1)
@@ -84,6 +85,7 @@ func TestObserver(t *testing.T) {
 	a.connect("/chat")
 	b.connect("/chat")
 	rec.waitFor(t, "connect /chat", 2)
+	rec.waitFor(t, "rooms /chat", 3) // "room" and each socket's own
 
 	a.send(`42/chat,1["say","hi"]`)
 	if got := b.read(); got != `42/chat,["said","hi"]` {
@@ -104,6 +106,7 @@ func TestObserver(t *testing.T) {
 
 	a.send("41/chat,")
 	rec.waitFor(t, "disconnect /chat client namespace disconnect", 1)
+	rec.waitFor(t, "rooms /chat", 2)
 }
 
 // TestObserverVolatileDropped: a polling client without a pending GET
