@@ -654,3 +654,31 @@ func (c *Config) changes(next *Config) (reloadable, restart []string) {
 	}
 	return reloadable, restart
 }
+
+// markdownOptions renders the options table for README.md (kept in sync
+// by TestReadmeOptions).
+func markdownOptions() string {
+	var b strings.Builder
+	b.WriteString("| flag | env | file key | default | meaning |\n|---|---|---|---|---|\n")
+	for _, o := range options {
+		flag := "`--" + o.flag
+		if !o.isBool() {
+			flag += " " + o.arg
+		}
+		flag += "`"
+		key := "—"
+		if o.key != "" {
+			key = "`" + o.key + "`"
+		}
+		def := "`" + o.def + "`"
+		if o.def == "" {
+			def = "none"
+		}
+		usage := strings.ReplaceAll(o.usage, "|", "\\|")
+		if o.reload {
+			usage += " **(reloadable)**"
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", flag, o.env(), key, def, usage)
+	}
+	return b.String()
+}

@@ -264,3 +264,30 @@ func TestRunExitCodes(t *testing.T) {
 		t.Errorf("bad value: %d %q", code, errb.String())
 	}
 }
+
+// README.md's configuration reference is the options table; UPDATE_README=1
+// rewrites it.
+func TestReadmeOptions(t *testing.T) {
+	const begin, end = "<!-- options:begin (generated: UPDATE_README=1 go test ./cmd/edged) -->\n", "<!-- options:end -->"
+	readme := filepath.Join("..", "..", "README.md")
+	data, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q block", begin, end)
+	}
+	want := s[:i+len(begin)] + markdownOptions() + s[j:]
+	if want == s {
+		return
+	}
+	if os.Getenv("UPDATE_README") == "1" {
+		if err := os.WriteFile(readme, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Error("README.md's options table is stale: run UPDATE_README=1 go test ./cmd/edged")
+}
