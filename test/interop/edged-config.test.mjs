@@ -141,6 +141,34 @@ describe("edged configuration", () => {
     await e.stop();
   });
 
+  it("a slow consumer (--max-queued-messages) is disconnected and logged at warn with its session id", { timeout: 30000 }, async () => {
+    const e = await startEdged({ plugins: ["echo"], flags: ["--max-queued-messages", "3"] });
+    running.push(e);
+    // a raw polling session that joins room r, then stops polling
+    const base = `${e.url}/socket.io/?EIO=4&transport=polling`;
+    const { open } = await handshake(e.url);
+    const url = `${base}&sid=${open.sid}`;
+    const post = (body) => fetch(url, { method: "POST", body }).then((r) => assert.equal(r.status, 200));
+    await post("40");
+    assert.match(await (await fetch(url)).text(), /^40/);
+    await post('420["join","r"]');
+    assert.match(await (await fetch(url)).text(), /430\[\]/);
+    const s = io(e.url, { forceNew: true, transports: ["websocket"] });
+    try {
+      await waitEvent(s, "connect", { failOn: ["connect_error"] });
+      await s.emitWithAck("join", "r");
+      for (let i = 0; i < 6; i++) await s.emitWithAck("broadcast", "r", `m${i}`);
+      const l = await e.waitForLog({ msg: "session closed: write queue full", sid: open.sid });
+      assert.equal(l.level, "WARN");
+      assert.equal(l.reason, "slow consumer");
+      assert.equal(s.connected, true, "the fast client stays");
+      assert.equal((await fetch(url)).status, 400, "the slow session is gone");
+    } finally {
+      s.disconnect();
+    }
+    await e.stop();
+  });
+
   it("SIGHUP re-reads the config file: the log level applies, the others are reported", { timeout: 30000 }, async () => {
     const file = path.join(tmp, "reload.json");
     writeFileSync(file, JSON.stringify({ logLevel: "info", pingInterval: 25000 }));
