@@ -1,16 +1,16 @@
 package main
 
-// The wiring point of the Prometheus metrics (package metrics/). This stub
-// serves no /metrics and adds no observers; the metrics change replaces
-// newMetrics with one that registers the collectors, returns their handler
-// and sets the observer hooks of each layer's options. main.go calls it once,
-// before any layer is built, and never needs to change for it.
+// The wiring of the Prometheus metrics (package metrics/): one registry per
+// process, its handler for /metrics (on --metrics-addr, else on the main
+// listener), and the observers set on each layer's options. main.go calls
+// newMetrics once, before any layer is built.
 
 import (
 	"log/slog"
 	"net/http"
 
 	"github.com/edged-io/edged/core"
+	"github.com/edged-io/edged/metrics"
 	"github.com/edged-io/edged/plugins"
 	"github.com/edged-io/edged/store"
 )
@@ -27,8 +27,26 @@ type metricsWiring struct {
 	Store   func(*store.Options)
 }
 
-// newMetrics builds the metrics of one edged process: none in this stub.
+// newMetrics builds the metrics of one edged process: the Engine.IO and
+// Socket.IO layers, the plugins and the data directory report to one
+// metrics.Metrics, served in the Prometheus formats. With --data "" the
+// plugins' in-memory key-value data is observed as well.
 func newMetrics(cfg *Config, log *slog.Logger) metricsWiring {
-	_, _ = cfg, log
-	return metricsWiring{}
+	m := metrics.New()
+	log.Debug("metrics enabled", "path", "/metrics")
+	return metricsWiring{
+		Handler: m.Handler(),
+		Core: func(o *core.Options) {
+			o.Observer = m
+			o.Engine.Observer = m
+		},
+		Plugins: func(o *plugins.Options) {
+			o.Observer = m
+			if cfg.Data == "" && o.KV != nil {
+				// in memory: the data directory's KV reports through Store
+				o.KV = store.ObservedKV(o.KV, m)
+			}
+		},
+		Store: func(o *store.Options) { o.Observer = m },
+	}
 }
