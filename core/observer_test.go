@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edged-io/edged/internal/wiretest"
 )
 
 // obsRecorder is an Observer that counts what it is told.
@@ -81,30 +83,30 @@ func TestObserver(t *testing.T) {
 			}()
 		})
 	})
-	a, b := dial(t, url), dial(t, url)
-	a.connect("/chat")
-	b.connect("/chat")
+	a, b := wiretest.Dial(t, url), wiretest.Dial(t, url)
+	connect(t, a, "/chat")
+	connect(t, b, "/chat")
 	rec.waitFor(t, "connect /chat", 2)
 	rec.waitFor(t, "rooms /chat", 3) // "room" and each socket's own
 
-	a.send(`42/chat,1["say","hi"]`)
-	if got := b.read(); got != `42/chat,["said","hi"]` {
+	a.Send(`42/chat,1["say","hi"]`)
+	if got := b.Read(); got != `42/chat,["said","hi"]` {
 		t.Fatalf("b got %q", got)
 	}
-	if got := a.read(); got != `43/chat,1["ok"]` {
+	if got := a.Read(); got != `43/chat,1["ok"]` {
 		t.Fatalf("a got %q", got)
 	}
 	rec.waitFor(t, "broadcast /chat", 1)
 	rec.waitFor(t, "recipients /chat", 1) // the sender is excluded
 	rec.waitFor(t, "server ack /chat", 1)
 
-	a.send(`42/chat,["ask"]`)
-	frame := a.read()
+	a.Send(`42/chat,["ask"]`)
+	frame := a.Read()
 	id := strings.TrimSuffix(strings.TrimPrefix(frame, "42/chat,"), `["question"]`)
-	a.send("43/chat," + id + `[1]`)
+	a.Send("43/chat," + id + `[1]`)
 	rec.waitFor(t, "client ack /chat", 1)
 
-	a.send("41/chat,")
+	a.Send("41/chat,")
 	rec.waitFor(t, "disconnect /chat client namespace disconnect", 1)
 	rec.waitFor(t, "rooms /chat", 2)
 }
@@ -122,7 +124,7 @@ func TestObserverVolatileDropped(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	sid := between(string(body), `"sid":"`, `"`)
+	sid := wiretest.Between(string(body), `"sid":"`, `"`)
 	resp, err = http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("40"))
 	if err != nil {
 		t.Fatal(err)

@@ -14,14 +14,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/edged-io/edged/host"
+	"github.com/edged-io/edged/internal/wiretest"
 )
-
-// wireClient speaks raw Engine.IO/Socket.IO frames over a WebSocket, so tests
-// can assert the exact bytes a client receives.
-type wireClient struct {
-	t    *testing.T
-	conn *websocket.Conn
-}
 
 func newTestServer(t *testing.T, opts Options) (*Server, string) {
 	t.Helper()
@@ -39,96 +33,23 @@ func newTestServer(t *testing.T, opts Options) (*Server, string) {
 	return srv, "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
 }
 
-func dial(t *testing.T, url string) *wireClient {
+// connect joins nsp and returns the CONNECT reply.
+func connect(t testing.TB, c *wiretest.Client, nsp string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	conn.SetReadLimit(1 << 20)
-	t.Cleanup(func() { conn.CloseNow() })
-	c := &wireClient{t: t, conn: conn}
-	if open := c.read(); !strings.HasPrefix(open, "0{") {
-		t.Fatalf("first frame %q is not an open packet", open)
-	}
-	return c
-}
-
-func (c *wireClient) send(frame string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
-		c.t.Fatalf("write %q: %v", frame, err)
-	}
-}
-
-// read returns the next frame that is not a ping (pings are answered).
-func (c *wireClient) read() string {
-	c.t.Helper()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		typ, data, err := c.conn.Read(ctx)
-		cancel()
-		if err != nil {
-			c.t.Fatalf("read: %v", err)
-		}
-		if typ == websocket.MessageText && string(data) == "2" {
-			c.send("3")
-			continue
-		}
-		if typ == websocket.MessageBinary {
-			return "bin:" + string(data)
-		}
-		return string(data)
-	}
-}
-
-// expectClosed waits until the server closes the connection.
-func (c *wireClient) expectClosed() {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for {
-		if _, _, err := c.conn.Read(ctx); err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				c.t.Fatal("connection was not closed")
-			}
-			return
-		}
-	}
-}
-
-func (c *wireClient) connect(nsp string) string {
-	c.t.Helper()
 	if nsp == "/" {
-		c.send("40")
+		c.Send("40")
 	} else {
-		c.send("40" + nsp + ",")
+		c.Send("40" + nsp + ",")
 	}
-	reply := c.read()
+	reply := c.Read()
 	prefix := "40{"
 	if nsp != "/" {
 		prefix = "40" + nsp + ",{"
 	}
 	if !strings.HasPrefix(reply, prefix) {
-		c.t.Fatalf("connect %s: got %q", nsp, reply)
+		t.Fatalf("connect %s: got %q", nsp, reply)
 	}
 	return reply
-}
-
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatal("timed out waiting for a server-side event")
-		var zero T
-		return zero
-	}
 }
 
 func TestEchoAndAck(t *testing.T) {
@@ -137,26 +58,26 @@ func TestEchoAndAck(t *testing.T) {
 		s.On("echo", func(e *Event) { _ = s.Emit("echo-back", mustArgs(t, e)...) })
 		s.On("ack", func(e *Event) { _ = e.AckPayload(e.Args) })
 	})
-	c := dial(t, url)
-	c.connect("/")
-	c.send(`42["echo",1,"two",{"3":[true]}]`)
-	if got := c.read(); got != `42["echo-back",1,"two",{"3":[true]}]` {
+	c := wiretest.Dial(t, url)
+	connect(t, c, "/")
+	c.Send(`42["echo",1,"two",{"3":[true]}]`)
+	if got := c.Read(); got != `42["echo-back",1,"two",{"3":[true]}]` {
 		t.Fatalf("echo: %q", got)
 	}
-	c.send(`4217["ack","x"]`)
-	if got := c.read(); got != `4317["x"]` {
+	c.Send(`4217["ack","x"]`)
+	if got := c.Read(); got != `4317["x"]` {
 		t.Fatalf("ack: %q", got)
 	}
-	c.send(`451-9["ack",{"_placeholder":true,"num":0}]`)
+	c.Send(`451-9["ack",{"_placeholder":true,"num":0}]`)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3}); err != nil {
+	if err := c.Conn.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.read(); got != `461-9[{"_placeholder":true,"num":0}]` {
+	if got := c.Read(); got != `461-9[{"_placeholder":true,"num":0}]` {
 		t.Fatalf("binary ack header: %q", got)
 	}
-	if got := c.read(); got != "bin:\x01\x02\x03" {
+	if got := c.Read(); got != "bin:\x01\x02\x03" {
 		t.Fatalf("binary ack attachment: %q", got)
 	}
 }
@@ -177,17 +98,17 @@ func TestMiddlewareRejectsWithData(t *testing.T) {
 		}
 		return &ConnectError{Message: "not authorized", Data: map[string]any{"code": 401}}
 	})
-	c := dial(t, url)
-	c.send(`40/admin,{"token":"bad"}`)
-	if got := c.read(); got != `44/admin,{"data":{"code":401},"message":"not authorized"}` {
+	c := wiretest.Dial(t, url)
+	c.Send(`40/admin,{"token":"bad"}`)
+	if got := c.Read(); got != `44/admin,{"data":{"code":401},"message":"not authorized"}` {
 		t.Fatalf("connect_error: %q", got)
 	}
-	c.send(`40/admin,{"token":"ok"}`)
-	if got := c.read(); !strings.HasPrefix(got, `40/admin,{"sid":"`) {
+	c.Send(`40/admin,{"token":"ok"}`)
+	if got := c.Read(); !strings.HasPrefix(got, `40/admin,{"sid":"`) {
 		t.Fatalf("connect: %q", got)
 	}
-	c.send(`40/nope,`)
-	if got := c.read(); got != `44/nope,{"message":"Invalid namespace"}` {
+	c.Send(`40/nope,`)
+	if got := c.Read(); got != `44/nope,{"message":"Invalid namespace"}` {
 		t.Fatalf("invalid namespace: %q", got)
 	}
 }
@@ -200,20 +121,20 @@ func TestDynamicNamespaces(t *testing.T) {
 	parent.OnConnection(func(s *Socket) { _ = s.Emit("where", s.Namespace().Name()) })
 	srv.OfFunc(func(name string, auth map[string]any) bool { return name == "/by-func" && auth["ok"] == true })
 
-	c := dial(t, url)
-	c.connect("/room-42")
-	if got := c.read(); got != `42/room-42,["where","/room-42"]` {
+	c := wiretest.Dial(t, url)
+	connect(t, c, "/room-42")
+	if got := c.Read(); got != `42/room-42,["where","/room-42"]` {
 		t.Fatalf("child namespace handler: %q", got)
 	}
-	if got := recv(t, created); got != "/room-42" {
+	if got := wiretest.Recv(t, created); got != "/room-42" {
 		t.Fatalf("new_namespace: %q", got)
 	}
-	c.send(`40/by-func,{"ok":false}`)
-	if got := c.read(); got != `44/by-func,{"message":"Invalid namespace"}` {
+	c.Send(`40/by-func,{"ok":false}`)
+	if got := c.Read(); got != `44/by-func,{"message":"Invalid namespace"}` {
 		t.Fatalf("refused by func: %q", got)
 	}
-	c.send(`40/by-func,{"ok":true}`)
-	if got := c.read(); !strings.HasPrefix(got, `40/by-func,{"sid":`) {
+	c.Send(`40/by-func,{"ok":true}`)
+	if got := c.Read(); !strings.HasPrefix(got, `40/by-func,{"sid":`) {
 		t.Fatalf("accepted by func: %q", got)
 	}
 	if len(parent.Children()) != 1 {
@@ -224,14 +145,14 @@ func TestDynamicNamespaces(t *testing.T) {
 func TestDisconnectReasons(t *testing.T) {
 	tests := []struct {
 		name   string
-		act    func(c *wireClient, s *Socket)
+		act    func(c *wiretest.Client, s *Socket)
 		reason string
 	}{
-		{"client namespace disconnect", func(c *wireClient, _ *Socket) { c.send("41") }, ReasonClientNamespaceDisconnect},
-		{"server namespace disconnect", func(_ *wireClient, s *Socket) { s.Disconnect(false) }, ReasonServerNamespaceDisconnect},
-		{"transport close", func(c *wireClient, _ *Socket) { c.conn.Close(websocket.StatusNormalClosure, "") }, ReasonTransportClose},
-		{"parse error", func(c *wireClient, _ *Socket) { c.send("4abc") }, ReasonParseError},
-		{"reserved event from the client", func(c *wireClient, _ *Socket) { c.send(`42["disconnect"]`) }, ReasonParseError},
+		{"client namespace disconnect", func(c *wiretest.Client, _ *Socket) { c.Send("41") }, ReasonClientNamespaceDisconnect},
+		{"server namespace disconnect", func(_ *wiretest.Client, s *Socket) { s.Disconnect(false) }, ReasonServerNamespaceDisconnect},
+		{"transport close", func(c *wiretest.Client, _ *Socket) { c.Conn.Close(websocket.StatusNormalClosure, "") }, ReasonTransportClose},
+		{"parse error", func(c *wiretest.Client, _ *Socket) { c.Send("4abc") }, ReasonParseError},
+		{"reserved event from the client", func(c *wiretest.Client, _ *Socket) { c.Send(`42["disconnect"]`) }, ReasonParseError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,14 +169,14 @@ func TestDisconnectReasons(t *testing.T) {
 				s.OnDisconnect(func(r string) { reasons <- r })
 				sockets <- s
 			})
-			c := dial(t, url)
-			c.connect("/")
-			s := recv(t, sockets)
+			c := wiretest.Dial(t, url)
+			connect(t, c, "/")
+			s := wiretest.Recv(t, sockets)
 			tt.act(c, s)
-			if got := recv(t, reasons); got != "disconnecting:"+tt.reason {
+			if got := wiretest.Recv(t, reasons); got != "disconnecting:"+tt.reason {
 				t.Fatalf("disconnecting reason %q, want %q", got, tt.reason)
 			}
-			if got := recv(t, reasons); got != tt.reason {
+			if got := wiretest.Recv(t, reasons); got != tt.reason {
 				t.Fatalf("disconnect reason %q, want %q", got, tt.reason)
 			}
 			if len(s.Rooms()) != 0 || s.Connected() {
@@ -269,14 +190,14 @@ func TestBroadcastFiltersAndUtilities(t *testing.T) {
 	srv, url := newTestServer(t, Options{})
 	sockets := make(chan *Socket, 3)
 	srv.OnConnection(func(s *Socket) { sockets <- s })
-	a, b, c := dial(t, url), dial(t, url), dial(t, url)
-	for _, cl := range []*wireClient{a, b, c} {
-		cl.connect("/")
+	a, b, c := wiretest.Dial(t, url), wiretest.Dial(t, url), wiretest.Dial(t, url)
+	for _, cl := range []*wiretest.Client{a, b, c} {
+		connect(t, cl, "/")
 	}
 	byID := map[string]*Socket{}
 	var order []*Socket
 	for range 3 {
-		s := recv(t, sockets)
+		s := wiretest.Recv(t, sockets)
 		byID[s.ID()] = s
 		order = append(order, s)
 	}
@@ -295,9 +216,9 @@ func TestBroadcastFiltersAndUtilities(t *testing.T) {
 	}
 	// which wire client got which socket is not known; count deliveries instead.
 	got := map[string]int{}
-	for _, cl := range []*wireClient{a, b, c} {
+	for _, cl := range []*wiretest.Client{a, b, c} {
 		for {
-			f := cl.read()
+			f := cl.Read()
 			got[f]++
 			if f == `42["marker"]` {
 				break
@@ -333,11 +254,11 @@ func TestBroadcastAckTimeout(t *testing.T) {
 	srv, url := newTestServer(t, Options{})
 	ready := make(chan struct{}, 2)
 	srv.OnConnection(func(*Socket) { ready <- struct{}{} })
-	answering, silent := dial(t, url), dial(t, url)
-	answering.connect("/")
-	silent.connect("/")
-	recv(t, ready)
-	recv(t, ready)
+	answering, silent := wiretest.Dial(t, url), wiretest.Dial(t, url)
+	connect(t, answering, "/")
+	connect(t, silent, "/")
+	wiretest.Recv(t, ready)
+	wiretest.Recv(t, ready)
 	type result struct {
 		acks []*Ack
 		err  error
@@ -347,11 +268,11 @@ func TestBroadcastAckTimeout(t *testing.T) {
 		acks, err := srv.Sockets().Timeout(300*time.Millisecond).EmitWithAck(context.Background(), "q", 1)
 		done <- result{acks, err}
 	}()
-	frame := answering.read()
+	frame := answering.Read()
 	id := strings.TrimSuffix(strings.TrimPrefix(frame, "42"), `["q",1]`)
-	answering.send("43" + id + `["yes"]`)
-	silent.read()
-	r := recv(t, done)
+	answering.Send("43" + id + `["yes"]`)
+	silent.Read()
+	r := wiretest.Recv(t, done)
 	if !errors.Is(r.err, ErrTimeout) || len(r.acks) != 1 || string(r.acks[0].Data) != `["yes"]` {
 		t.Fatalf("EmitWithAck = %v, %v", r.acks, r.err)
 	}
@@ -371,13 +292,13 @@ func TestSocketEmitWithAckFromHandler(t *testing.T) {
 			results <- string(ack.Data)
 		})
 	})
-	c := dial(t, url)
-	c.connect("/")
-	c.send(`42["start"]`)
-	frame := c.read()
+	c := wiretest.Dial(t, url)
+	connect(t, c, "/")
+	c.Send(`42["start"]`)
+	frame := c.Read()
 	id := strings.TrimSuffix(strings.TrimPrefix(frame, "42"), `["question"]`)
-	c.send("43" + id + `[42]`)
-	if got := recv(t, results); got != "[42]" {
+	c.Send("43" + id + `[42]`)
+	if got := wiretest.Recv(t, results); got != "[42]" {
 		t.Fatalf("ack = %s", got)
 	}
 }
@@ -395,14 +316,14 @@ func TestPacketMiddlewareError(t *testing.T) {
 		s.OnError(func(err error) { errs <- err.Error() })
 		s.On("allowed", func(e *Event) { _ = s.Emit("ok") })
 	})
-	c := dial(t, url)
-	c.connect("/")
-	c.send(`42["forbidden"]`)
-	if got := recv(t, errs); got != "not allowed" {
+	c := wiretest.Dial(t, url)
+	connect(t, c, "/")
+	c.Send(`42["forbidden"]`)
+	if got := wiretest.Recv(t, errs); got != "not allowed" {
 		t.Fatalf("error event: %q", got)
 	}
-	c.send(`42["allowed"]`)
-	if got := c.read(); got != `42["ok"]` {
+	c.Send(`42["allowed"]`)
+	if got := c.Read(); got != `42["ok"]` {
 		t.Fatalf("allowed: %q", got)
 	}
 }
@@ -414,32 +335,32 @@ func TestRecoveryReplaysMissedPackets(t *testing.T) {
 		s.Join("news")
 		s.OnDisconnect(func(r string) { gone <- r })
 	})
-	c := dial(t, url)
-	reply := c.connect("/")
+	c := wiretest.Dial(t, url)
+	reply := connect(t, c, "/")
 	if !strings.Contains(reply, `"pid":"`) {
 		t.Fatalf("connect reply without pid: %q", reply)
 	}
-	pid := between(reply, `"pid":"`, `"`)
-	sid := between(reply, `"sid":"`, `"`)
+	pid := wiretest.Between(reply, `"pid":"`, `"`)
+	sid := wiretest.Between(reply, `"sid":"`, `"`)
 	if err := srv.To("news").Emit("n", 0); err != nil {
 		t.Fatal(err)
 	}
-	first := c.read()
-	offset := between(first, `["n",0,"`, `"`)
-	c.conn.CloseNow()
-	recv(t, gone)
+	first := c.Read()
+	offset := wiretest.Between(first, `["n",0,"`, `"`)
+	c.Conn.CloseNow()
+	wiretest.Recv(t, gone)
 	for i := 1; i <= 3; i++ {
 		if err := srv.To("news").Emit("n", i); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c2 := dial(t, url)
-	c2.send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
-	if got := c2.read(); !strings.HasPrefix(got, `40{"sid":"`+sid+`"`) {
+	c2 := wiretest.Dial(t, url)
+	c2.Send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	if got := c2.Read(); !strings.HasPrefix(got, `40{"sid":"`+sid+`"`) {
 		t.Fatalf("recovered connect: %q (want sid %s)", got, sid)
 	}
 	for i := 1; i <= 3; i++ {
-		got := c2.read()
+		got := c2.Read()
 		if !strings.HasPrefix(got, `42["n",`+string(rune('0'+i))+`,"`) {
 			t.Fatalf("missed packet %d: %q", i, got)
 		}
@@ -450,23 +371,23 @@ func TestCloseShutsDownSockets(t *testing.T) {
 	srv, url := newTestServer(t, Options{})
 	reasons := make(chan string, 1)
 	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
-	c := dial(t, url)
-	c.connect("/")
+	c := wiretest.Dial(t, url)
+	connect(t, c, "/")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := recv(t, reasons); got != ReasonServerShuttingDown {
+	if got := wiretest.Recv(t, reasons); got != ReasonServerShuttingDown {
 		t.Fatalf("reason %q", got)
 	}
-	c.expectClosed()
+	c.ExpectClosed()
 }
 
 func TestConnectTimeout(t *testing.T) {
 	_, url := newTestServer(t, Options{ConnectTimeout: 100 * time.Millisecond, Engine: host.Options{}})
-	c := dial(t, url)
-	c.expectClosed()
+	c := wiretest.Dial(t, url)
+	c.ExpectClosed()
 }
 
 func contains(list []string, v string) bool {
@@ -476,18 +397,6 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func between(s, start, end string) string {
-	i := strings.Index(s, start)
-	if i < 0 {
-		return ""
-	}
-	s = s[i+len(start):]
-	if j := strings.Index(s, end); j >= 0 {
-		return s[:j]
-	}
-	return s
 }
 
 func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }

@@ -49,21 +49,21 @@ func BenchmarkEventDispatch(b *testing.B) {
 			c := e.dial(b)
 			prefix := "42" + tc.nsp + ","
 			if tc.nsp == "/" {
-				c.send("40")
-				c.read()
+				c.Send("40")
+				c.Read()
 				prefix = "42"
 			} else {
-				c.connect(tc.nsp)
+				connect(b, c, tc.nsp)
 			}
 			req := prefix + `1["echo",{"text":"hello","n":42}]`
 			want := "43" + prefix[2:] + `1[{"text":"hello","n":42}]`
-			c.send(req)
-			c.expect(want)
+			c.Send(req)
+			c.Expect(want)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				c.send(req)
-				if got := c.read(); got != want {
+				c.Send(req)
+				if got := c.Read(); got != want {
 					b.Fatalf("got %q", got)
 				}
 			}

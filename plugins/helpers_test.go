@@ -2,7 +2,6 @@ package plugins
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/edged-io/edged/core"
+
+	"github.com/edged-io/edged/internal/wiretest"
 )
 
 // fixtures holds the compiled WAT fixtures of test/fixtures, by name.
@@ -269,85 +268,15 @@ func startEnvOpts(t testing.TB, files map[string][]byte, adjust func(*Options)) 
 	return e, m.Load(context.Background())
 }
 
-// wireClient speaks raw Engine.IO/Socket.IO frames over a WebSocket.
-type wireClient struct {
-	t    testing.TB
-	conn *websocket.Conn
-}
-
-func (e *env) dial(t testing.TB) *wireClient {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, e.url, nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	conn.SetReadLimit(8 << 20)
-	t.Cleanup(func() { conn.CloseNow() })
-	c := &wireClient{t: t, conn: conn}
-	if open := c.read(); !strings.HasPrefix(open, "0{") {
-		t.Fatalf("first frame %q is not an open packet", open)
-	}
-	return c
-}
-
-func (c *wireClient) send(frame string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
-		c.t.Fatalf("write %q: %v", frame, err)
-	}
-}
-
-func (c *wireClient) sendBinary(b []byte) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageBinary, b); err != nil {
-		c.t.Fatalf("write binary: %v", err)
-	}
-}
-
-// read returns the next frame that is not a ping (pings are answered).
-func (c *wireClient) read() string {
-	c.t.Helper()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		typ, data, err := c.conn.Read(ctx)
-		cancel()
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				c.t.Fatal("read: no frame in 10s")
-			}
-			c.t.Fatalf("read: %v", err)
-		}
-		if typ == websocket.MessageText && string(data) == "2" {
-			c.send("3")
-			continue
-		}
-		if typ == websocket.MessageBinary {
-			return "bin:" + string(data)
-		}
-		return string(data)
-	}
-}
-
-func (c *wireClient) expect(want string) {
-	c.t.Helper()
-	if got := c.read(); got != want {
-		c.t.Fatalf("got %q, want %q", got, want)
-	}
-}
+func (e *env) dial(t testing.TB) *wiretest.Client { return wiretest.Dial(t, e.url) }
 
 // connect joins nsp and returns the CONNECT reply.
-func (c *wireClient) connect(nsp string) string {
-	c.t.Helper()
-	c.send("40" + nsp + ",")
-	reply := c.read()
+func connect(t testing.TB, c *wiretest.Client, nsp string) string {
+	t.Helper()
+	c.Send("40" + nsp + ",")
+	reply := c.Read()
 	if !strings.HasPrefix(reply, "40"+nsp+",{\"sid\"") {
-		c.t.Fatalf("connect %s: got %q", nsp, reply)
+		t.Fatalf("connect %s: got %q", nsp, reply)
 	}
 	return reply
 }

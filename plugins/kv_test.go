@@ -15,6 +15,8 @@ import (
 
 	"github.com/edged-io/edged/plugins/abi"
 	"github.com/edged-io/edged/store"
+
+	"github.com/edged-io/edged/internal/wiretest"
 )
 
 // memKV is a test double of store.KV: a map with expiry.
@@ -244,14 +246,14 @@ func kvGuest(nsp, extraEvent string) string {
 }
 
 // kvCall runs op through a kvGuest connected on nsp.
-func (c *wireClient) kvCall(nsp string, id int, op abi.Op, req string) (int32, string) {
-	c.t.Helper()
-	c.send(fmt.Sprintf(`451-%s,%d["kv",{"_placeholder":true,"num":0}]`, nsp, id))
-	c.sendBinary(append(binary.LittleEndian.AppendUint32(nil, uint32(op)), req...))
-	c.expect(fmt.Sprintf(`461-%s,%d[{"_placeholder":true,"num":0}]`, nsp, id))
-	bin, ok := strings.CutPrefix(c.read(), "bin:")
+func kvCall(t testing.TB, c *wiretest.Client, nsp string, id int, op abi.Op, req string) (int32, string) {
+	t.Helper()
+	c.Send(fmt.Sprintf(`451-%s,%d["kv",{"_placeholder":true,"num":0}]`, nsp, id))
+	c.SendBinary(append(binary.LittleEndian.AppendUint32(nil, uint32(op)), req...))
+	c.Expect(fmt.Sprintf(`461-%s,%d[{"_placeholder":true,"num":0}]`, nsp, id))
+	bin, ok := strings.CutPrefix(c.Read(), "bin:")
 	if !ok || len(bin) < 4 {
-		c.t.Fatalf("no binary ack: %q", bin)
+		t.Fatalf("no binary ack: %q", bin)
 	}
 	return int32(binary.LittleEndian.Uint32([]byte(bin))), bin[4:]
 }
@@ -266,11 +268,11 @@ func TestKVInGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.dial(t)
-	c.connect("/a")
-	c.connect("/b")
+	connect(t, c, "/a")
+	connect(t, c, "/b")
 	must := func(nsp string, id int, op abi.Op, req string, wantCode int32, want string) {
 		t.Helper()
-		code, res := c.kvCall(nsp, id, op, req)
+		code, res := kvCall(t, c, nsp, id, op, req)
 		if code != wantCode || res != want {
 			t.Fatalf("%s op %d: got %d %q, want %d %q", nsp, op, code, res, wantCode, want)
 		}
@@ -297,8 +299,8 @@ func TestKVInGuest(t *testing.T) {
 func TestKVNotConfigured(t *testing.T) {
 	e := newEnv(t, map[string][]byte{"a.wasm": mustWAT(t, kvGuest("/a", ""))})
 	c := e.dial(t)
-	c.connect("/a")
-	code, res := c.kvCall("/a", 1, abi.OpKVGet, `{"key":"k"}`)
+	connect(t, c, "/a")
+	code, res := kvCall(t, c, "/a", 1, abi.OpKVGet, `{"key":"k"}`)
 	if code != abi.ErrNotAllowed || res != "key-value store not configured" {
 		t.Fatalf("got %d %q", code, res)
 	}

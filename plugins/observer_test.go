@@ -50,14 +50,14 @@ func TestObserverOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.dial(t)
-	c.connect("/wat")
-	c.send(`42/wat,1["echo","x"]`)
-	c.expect(`43/wat,1["x"]`)
+	connect(t, c, "/wat")
+	c.Send(`42/wat,1["echo","x"]`)
+	c.Expect(`43/wat,1["x"]`)
 	for _, name := range []string{"spin", "trap", "membomb"} {
 		nsp := "/hostile-" + name
-		c.connect(nsp)
-		c.send("42" + nsp + `,2["go"]`)
-		c.expect("43" + nsp + `,2[{"error":"plugin error"}]`)
+		connect(t, c, nsp)
+		c.Send("42" + nsp + `,2["go"]`)
+		c.Expect("43" + nsp + `,2[{"error":"plugin error"}]`)
 	}
 	for key, want := range map[string]int{
 		"okwat event ok":        1,

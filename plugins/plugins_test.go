@@ -65,12 +65,12 @@ func TestConnectMiddleware(t *testing.T) {
 		"ok.wasm":  guest{decl: `{"namespaces":["/ok"],"connect":true,"connection":true}`, welcome: `{"event":"welcome","args":["hi"]}`}.build(t),
 	})
 	c := e.dial(t)
-	c.send("40/app,")
-	c.expect(`44/app,{"data":{"code":42},"message":"unauthorized"}`)
-	c.send("40/nowhere,")
-	c.expect(`44/nowhere,{"message":"Invalid namespace"}`)
-	c.connect("/ok")
-	c.expect(`42/ok,["welcome","hi"]`)
+	c.Send("40/app,")
+	c.Expect(`44/app,{"data":{"code":42},"message":"unauthorized"}`)
+	c.Send("40/nowhere,")
+	c.Expect(`44/nowhere,{"message":"Invalid namespace"}`)
+	connect(t, c, "/ok")
+	c.Expect(`42/ok,["welcome","hi"]`)
 }
 
 func TestEventAck(t *testing.T) {
@@ -82,24 +82,24 @@ func TestEventAck(t *testing.T) {
 			eventReject: `{"message":"no such thing"}`, eventStatus: -1}.build(t),
 	})
 	c := e.dial(t)
-	c.connect("/wat")
-	c.send(`42/wat,1["echo",{"a":[1,2]},"x"]`)
-	c.expect(`43/wat,1[{"a":[1,2]},"x"]`)
+	connect(t, c, "/wat")
+	c.Send(`42/wat,1["echo",{"a":[1,2]},"x"]`)
+	c.Expect(`43/wat,1[{"a":[1,2]},"x"]`)
 	// binary round trip through attachment_read and attach
-	c.send(`451-/wat,2["echo",{"_placeholder":true,"num":0}]`)
-	c.sendBinary([]byte{1, 2, 3})
-	c.expect(`461-/wat,2[{"_placeholder":true,"num":0}]`)
-	c.expect("bin:\x01\x02\x03")
+	c.Send(`451-/wat,2["echo",{"_placeholder":true,"num":0}]`)
+	c.SendBinary([]byte{1, 2, 3})
+	c.Expect(`461-/wat,2[{"_placeholder":true,"num":0}]`)
+	c.Expect("bin:\x01\x02\x03")
 
-	c.connect("/app")
-	c.send(`42/app,5["hello"]`)
-	c.expect(`42/app,["greeting","world",1]`)
-	c.expect(`43/app,5[{"ok":true}]`)
+	connect(t, c, "/app")
+	c.Send(`42/app,5["hello"]`)
+	c.Expect(`42/app,["greeting","world",1]`)
+	c.Expect(`43/app,5[{"ok":true}]`)
 	// an undeclared event is not dispatched
-	c.send(`42/app,6["other"]`)
-	c.connect("/bad")
-	c.send(`42/bad,7["fail"]`)
-	c.expect(`43/bad,7[{"error":"no such thing"}]`)
+	c.Send(`42/app,6["other"]`)
+	connect(t, c, "/bad")
+	c.Send(`42/bad,7["fail"]`)
+	c.Expect(`43/bad,7[{"error":"no such thing"}]`)
 }
 
 func TestFaults(t *testing.T) {
@@ -119,20 +119,20 @@ func TestFaults(t *testing.T) {
 		{"hugeoutput", `{"error":"hugeoutput: refused as too large"}`},
 	}
 	c := e.dial(t)
-	c.connect("/wat")
+	connect(t, c, "/wat")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := e.dial(t)
 			nsp := "/hostile-" + tt.name
-			h.connect(nsp)
+			connect(t, h, nsp)
 			// twice: the second call runs on a fresh instance
 			for i := 1; i <= 2; i++ {
-				h.send("42" + nsp + "," + string(rune('0'+i)) + `["go"]`)
-				h.expect("43" + nsp + "," + string(rune('0'+i)) + "[" + tt.want + "]")
+				h.Send("42" + nsp + "," + string(rune('0'+i)) + `["go"]`)
+				h.Expect("43" + nsp + "," + string(rune('0'+i)) + "[" + tt.want + "]")
 			}
 			// other plugins keep working
-			c.send(`42/wat,9["echo","still"]`)
-			c.expect(`43/wat,9["still"]`)
+			c.Send(`42/wat,9["echo","still"]`)
+			c.Expect(`43/wat,9["still"]`)
 		})
 	}
 }
@@ -157,27 +157,27 @@ func TestHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.dial(t)
-	c.connect("/app")
-	c.send(`42/app,1["v"]`)
-	c.expect(`43/app,1["v1"]`)
+	connect(t, c, "/app")
+	c.Send(`42/app,1["v"]`)
+	c.Expect(`43/app,1["v1"]`)
 
 	replaceFile(t, filepath.Join(e.dir, "app.wasm"), v2.build(t))
 	if ev := e.waitReload(t, "app"); ev.err != nil || ev.version == "" {
 		t.Fatalf("reload: %+v", ev)
 	}
-	c.send(`42/app,2["v"]`)
-	c.expect(`43/app,2["v2"]`)
-	c.send(`42/app,3["extra"]`) // declared only by the new version
-	c.expect(`43/app,3["v2"]`)
-	c.connect("/new")
+	c.Send(`42/app,2["v"]`)
+	c.Expect(`43/app,2["v2"]`)
+	c.Send(`42/app,3["extra"]`) // declared only by the new version
+	c.Expect(`43/app,3["v2"]`)
+	connect(t, c, "/new")
 
 	// a broken file keeps the old version
 	replaceFile(t, filepath.Join(e.dir, "app.wasm"), []byte("garbage"))
 	if ev := e.waitReload(t, "app"); ev.err == nil || !strings.Contains(ev.err.Error(), "not a WebAssembly module") {
 		t.Fatalf("broken reload: %+v", ev)
 	}
-	c.send(`42/app,4["v"]`)
-	c.expect(`43/app,4["v2"]`)
+	c.Send(`42/app,4["v"]`)
+	c.Expect(`43/app,4["v2"]`)
 
 	// a removed plugin stops serving: events are ignored, new connections refused
 	if err := os.Remove(filepath.Join(e.dir, "app.wasm")); err != nil {
@@ -186,14 +186,14 @@ func TestHotReload(t *testing.T) {
 	if ev := e.waitReload(t, "app"); ev.err != nil || ev.version != "" {
 		t.Fatalf("remove: %+v", ev)
 	}
-	c.send(`42/app,5["v"]`)
+	c.Send(`42/app,5["v"]`)
 	c2 := e.dial(t)
-	c2.send("40/app,")
-	c2.expect(`44/app,{"message":"Invalid namespace"}`)
+	c2.Send("40/app,")
+	c2.Expect(`44/app,{"message":"Invalid namespace"}`)
 	// the connected socket stays connected: its other namespace still answers
-	c.send(`42/app,6["v"]`)
-	c.send("40")
-	if got := c.read(); !strings.HasPrefix(got, `40{"sid":`) {
+	c.Send(`42/app,6["v"]`)
+	c.Send("40")
+	if got := c.Read(); !strings.HasPrefix(got, `40{"sid":`) {
 		t.Fatalf("connect /: got %q", got)
 	}
 	if n := len(e.m.Plugins()); n != 0 {
@@ -218,9 +218,9 @@ func TestReloadExplicit(t *testing.T) {
 		t.Fatalf("reload: %v", err)
 	}
 	c := e.dial(t)
-	c.connect("/app")
-	c.send(`42/app,1["v"]`)
-	c.expect(`43/app,1["v1"]`)
+	connect(t, c, "/app")
+	c.Send(`42/app,1["v"]`)
+	c.Expect(`43/app,1["v1"]`)
 }
 
 // inputArg decodes the argument of an "input" event a dumping guest emits.
@@ -243,16 +243,16 @@ func TestEmitWithAckToken(t *testing.T) {
 			emit: `{"event":"question","args":[1],"ack_token":7,"timeout_ms":300}`, dumpKinds: []int{7}}.build(t),
 	})
 	c := e.dial(t)
-	sid := c.connect("/app")
-	c.send(`42/app,["ask"]`)
-	q := c.read()
+	sid := connect(t, c, "/app")
+	c.Send(`42/app,["ask"]`)
+	q := c.Read()
 	id, ok := strings.CutPrefix(q, `42/app,`)
 	if !ok || !strings.HasSuffix(id, `["question",1]`) {
 		t.Fatalf("question: %q", q)
 	}
 	id = strings.TrimSuffix(id, `["question",1]`)
-	c.send(`43/app,` + id + `["answer",{"x":true}]`)
-	in := inputArg(t, c.read(), "/app")
+	c.Send(`43/app,` + id + `["answer",{"x":true}]`)
+	in := inputArg(t, c.Read(), "/app")
 	if in["token"] != float64(7) || fmt.Sprint(in["args"]) != "[answer map[x:true]]" || in["error"] != nil {
 		t.Fatalf("ack result input %v", in)
 	}
@@ -260,9 +260,9 @@ func TestEmitWithAckToken(t *testing.T) {
 		t.Fatalf("socket %v, connect reply %s", s, sid)
 	}
 	// unanswered: the timeout arrives as the error
-	c.send(`42/app,["ask"]`)
-	c.read()
-	in = inputArg(t, c.read(), "/app")
+	c.Send(`42/app,["ask"]`)
+	c.Read()
+	in = inputArg(t, c.Read(), "/app")
 	if in["token"] != float64(7) || in["error"] != "operation has timed out" {
 		t.Fatalf("timeout input %v", in)
 	}
@@ -312,7 +312,7 @@ func TestHostileHostCalls(t *testing.T) {
     (i32.const 0)))`
 	e := newEnv(t, map[string][]byte{"h.wasm": mustWAT(t, src)})
 	c := e.dial(t)
-	c.connect("/h")
-	c.send(`42/h,1["go"]`)
-	c.expect(`43/h,1["survived"]`)
+	connect(t, c, "/h")
+	c.Send(`42/h,1["go"]`)
+	c.Expect(`43/h,1["survived"]`)
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/edged-io/edged/core"
+
+	"github.com/edged-io/edged/internal/wiretest"
 )
 
 // BenchmarkMembership measures join, leave and data-set on connected sockets
@@ -29,8 +31,8 @@ func BenchmarkMembership(b *testing.B) {
 				srv.OnConnection(func(s *core.Socket) { connected <- s })
 				socks := make([]*core.Socket, sockets)
 				for i := range socks {
-					c := dial(b, url)
-					c.connect("", "")
+					c := wiretest.Dial(b, url)
+					connect(b, c, "", "")
 					socks[i] = <-connected
 				}
 				var next atomic.Int64

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/edged-io/edged/core"
+
+	"github.com/edged-io/edged/internal/wiretest"
 )
 
 // backend builds the core options of a server with recovery on rec, kept by
@@ -47,7 +49,7 @@ type fixture struct {
 	gone      chan string
 	sid, pid  string
 	offset    string // of the packet the first client got
-	client    *wireClient
+	client    *wiretest.Client
 }
 
 func newFixture(t *testing.T, opts core.Options) *fixture {
@@ -62,25 +64,25 @@ func newFixture(t *testing.T, opts core.Options) *fixture {
 		s.OnDisconnect(func(r string) { f.gone <- r })
 		f.connected <- s
 	})
-	f.client = dial(t, f.url)
-	f.sid, f.pid = f.client.connect("", "")
-	recv(t, f.connected)
+	f.client = wiretest.Dial(t, f.url)
+	f.sid, f.pid = connect(t, f.client, "", "")
+	wiretest.Recv(t, f.connected)
 	if err := f.srv.To("news").Emit("n", 0); err != nil {
 		t.Fatal(err)
 	}
-	f.offset = lastArg(f.client.read())
+	f.offset = lastArg(f.client.Read())
 	return f
 }
 
 // expectFrames reads frames until the "end" marker sent to sid and compares.
-func expectFrames(t *testing.T, f *fixture, c *wireClient, sid string, want []string) {
+func expectFrames(t *testing.T, f *fixture, c *wiretest.Client, sid string, want []string) {
 	t.Helper()
 	if err := f.srv.To(sid).Emit("end"); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for {
-		fr := c.read()
+		fr := c.Read()
 		if strings.HasPrefix(fr, `42["end"`) {
 			break
 		}
@@ -100,8 +102,8 @@ func TestRestoreSemanticsMatchMemory(t *testing.T) {
 		run  func(t *testing.T, f *fixture)
 	}{
 		{"missed packets of its rooms in order, exactly once", func(t *testing.T, f *fixture) {
-			f.client.conn.CloseNow()
-			if r := recv(t, f.gone); r != core.ReasonTransportClose && r != core.ReasonTransportError {
+			f.client.Conn.CloseNow()
+			if r := wiretest.Recv(t, f.gone); r != core.ReasonTransportClose && r != core.ReasonTransportError {
 				t.Fatalf("reason %q", r)
 			}
 			must(t, f.srv.To("news").Emit("n", 1))
@@ -109,64 +111,64 @@ func TestRestoreSemanticsMatchMemory(t *testing.T) {
 			must(t, f.srv.Of("/").Emit("n", 2))
 			must(t, f.srv.To("news").Except("news").Emit("x", "excepted"))
 			must(t, f.srv.To("news").Emit("n", 3, []byte{1, 2}))
-			c := dial(t, f.url)
-			sid, pid := c.connect(f.pid, f.offset)
+			c := wiretest.Dial(t, f.url)
+			sid, pid := connect(t, c, f.pid, f.offset)
 			if sid != f.sid || pid != f.pid {
 				t.Fatalf("recovered sid/pid %s/%s, want %s/%s", sid, pid, f.sid, f.pid)
 			}
-			s := recv(t, f.connected)
+			s := wiretest.Recv(t, f.connected)
 			if !s.Recovered() || !slices.Contains(s.Rooms(), "news") {
 				t.Fatalf("recovered=%v rooms=%v", s.Recovered(), s.Rooms())
 			}
 			if d, _ := s.Data().(map[string]any); d["nick"] != "ann" {
 				t.Fatalf("data %v", s.Data())
 			}
-			expectFrames(t, f, c, sid, []string{`42["n",1]`, `42["n",2]`, `451-["n",3,{"_placeholder":true,"num":0}]`, "\x01\x02"})
+			expectFrames(t, f, c, sid, []string{`42["n",1]`, `42["n",2]`, `451-["n",3,{"_placeholder":true,"num":0}]`, "bin:\x01\x02"}) // wiretest shows binary frames as "bin:"+bytes
 		}},
 		{"a session is restored once", func(t *testing.T, f *fixture) {
-			f.client.conn.CloseNow()
-			recv(t, f.gone)
-			c := dial(t, f.url)
-			if sid, _ := c.connect(f.pid, f.offset); sid != f.sid {
+			f.client.Conn.CloseNow()
+			wiretest.Recv(t, f.gone)
+			c := wiretest.Dial(t, f.url)
+			if sid, _ := connect(t, c, f.pid, f.offset); sid != f.sid {
 				t.Fatalf("first restore: sid %s", sid)
 			}
-			recv(t, f.connected)
-			c.send("41")
-			recv(t, f.gone)
-			c2 := dial(t, f.url)
-			if sid, _ := c2.connect(f.pid, f.offset); sid == f.sid {
+			wiretest.Recv(t, f.connected)
+			c.Send("41")
+			wiretest.Recv(t, f.gone)
+			c2 := wiretest.Dial(t, f.url)
+			if sid, _ := connect(t, c2, f.pid, f.offset); sid == f.sid {
 				t.Fatal("restored twice")
 			}
 		}},
 		{"unknown offset: fresh session", func(t *testing.T, f *fixture) {
-			f.client.conn.CloseNow()
-			recv(t, f.gone)
-			c := dial(t, f.url)
-			if sid, _ := c.connect(f.pid, "00000000000000ff"); sid == f.sid {
+			f.client.Conn.CloseNow()
+			wiretest.Recv(t, f.gone)
+			c := wiretest.Dial(t, f.url)
+			if sid, _ := connect(t, c, f.pid, "00000000000000ff"); sid == f.sid {
 				t.Fatal("restored with an unknown offset")
 			}
-			if s := recv(t, f.connected); s.Recovered() {
+			if s := wiretest.Recv(t, f.connected); s.Recovered() {
 				t.Fatal("recovered")
 			}
 		}},
 		{"client disconnect is not recoverable", func(t *testing.T, f *fixture) {
-			f.client.send("41")
-			if r := recv(t, f.gone); r != core.ReasonClientNamespaceDisconnect {
+			f.client.Send("41")
+			if r := wiretest.Recv(t, f.gone); r != core.ReasonClientNamespaceDisconnect {
 				t.Fatalf("reason %q", r)
 			}
-			c := dial(t, f.url)
-			if sid, _ := c.connect(f.pid, f.offset); sid == f.sid {
+			c := wiretest.Dial(t, f.url)
+			if sid, _ := connect(t, c, f.pid, f.offset); sid == f.sid {
 				t.Fatal("restored after a client disconnect")
 			}
 		}},
 		{"expired session: fresh, no stale rooms", func(t *testing.T, f *fixture) {
-			f.client.conn.CloseNow()
-			recv(t, f.gone)
+			f.client.Conn.CloseNow()
+			wiretest.Recv(t, f.gone)
 			// a real time requirement: outlive MaxDisconnectionDuration (300ms)
 			time.Sleep(400 * time.Millisecond)
-			c := dial(t, f.url)
-			sid, _ := c.connect(f.pid, f.offset)
-			s := recv(t, f.connected)
+			c := wiretest.Dial(t, f.url)
+			sid, _ := connect(t, c, f.pid, f.offset)
+			s := wiretest.Recv(t, f.connected)
 			if sid == f.sid || s.Recovered() {
 				t.Fatal("restored an expired session")
 			}
@@ -202,22 +204,22 @@ func TestCrashRecovery(t *testing.T) {
 	must(t, err)
 	f := newFixture(t, core.Options{ConnectionStateRecovery: rec, RecoveryStore: db1.RecoveryStore(rec)})
 	must(t, f.srv.To("news").Emit("n", 1))
-	if got := f.client.read(); !strings.HasPrefix(got, `42["n",1,`) {
+	if got := f.client.Read(); !strings.HasPrefix(got, `42["n",1,`) {
 		t.Fatalf("got %q", got)
 	}
 	must(t, db1.Close()) // flushes; the socket is still connected: its session stays live
-	f.client.conn.CloseNow()
+	f.client.Conn.CloseNow()
 
 	db2 := openTest(t, dir, Options{})
 	f2 := &fixture{connected: make(chan *core.Socket, 4), gone: make(chan string, 4)}
 	f2.srv, f2.url, _ = startServer(t, core.Options{ConnectionStateRecovery: rec, RecoveryStore: db2.RecoveryStore(rec)})
 	f2.srv.OnConnection(func(s *core.Socket) { f2.connected <- s })
-	c := dial(t, f2.url)
-	sid, _ := c.connect(f.pid, f.offset)
+	c := wiretest.Dial(t, f2.url)
+	sid, _ := connect(t, c, f.pid, f.offset)
 	if sid != f.sid {
 		t.Fatalf("after restart sid %s, want %s", sid, f.sid)
 	}
-	s2 := recv(t, f2.connected)
+	s2 := wiretest.Recv(t, f2.connected)
 	if !s2.Recovered() || !slices.Contains(s2.Rooms(), "news") {
 		t.Fatalf("recovered=%v rooms=%v", s2.Recovered(), s2.Rooms())
 	}
