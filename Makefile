@@ -5,7 +5,7 @@ CLIENT_VERSION := 4.8.1
 STATICCHECK_VERSION := v0.8.2
 CLIENT_DIST := host/clientdist/dist
 
-.PHONY: all build run test unit interop browser lint client-dist test-deps toolchains plugins clean
+.PHONY: all build run test unit interop browser lint client-dist test-deps toolchains plugins clean bench bench-deps
 
 all: build
 
@@ -57,5 +57,14 @@ browser: build plugins client-dist test-deps
 
 test: lint unit interop browser
 
+# The benchmark (issue 6): edged (echo plugin and native Go handlers) against
+# the Node.js socket.io server, server on CPU 0, load on CPU 1; see bench/README.md.
+# Not part of `test`. Tune with REPS, IDLE_N, RECEIVERS, ECHO_C, DURATION, ...
+bench-deps:
+	@cd bench/node && npm ci --no-audit --no-fund --loglevel=error
+
+bench: build plugins bench-deps
+	bash bench/run.sh
+
 clean:
-	rm -rf bin build $(CLIENT_DIST)/*.js $(CLIENT_DIST)/*.map test/node_modules test/browser/node_modules test/browser/artifacts
+	rm -rf bin build $(CLIENT_DIST)/*.js $(CLIENT_DIST)/*.map bench/node/node_modules test/node_modules test/browser/node_modules test/browser/artifacts
