@@ -74,10 +74,15 @@ func BenchmarkEventDispatch(b *testing.B) {
 // BenchmarkGuestCall measures one edged_on call of a plugin alone (pool
 // get, input copy, guest run, put), without the network and core.
 func BenchmarkGuestCall(b *testing.B) {
-	cases := []struct{ name, file, nsp string }{
-		{"wat", "", "/wat"},
-		{"c", "cecho", "/c"},
-		{"go", "echo", "/"},
+	cases := []struct {
+		name, file, nsp string
+		settings        []byte
+	}{
+		{"wat", "", "/wat", nil},
+		{"c", "cecho", "/c", nil},
+		{"go", "echo", "/", nil},
+		// trusted: no CPU deadline, the floor the deadline's cost is measured against
+		{"go-trusted", "echo", "/", []byte(`{"trusted":true}`)},
 	}
 	input := []byte(`{"socket":{"id":"abc","namespace":"/","rooms":["abc"],"data":null,"recovered":false,"transport":"websocket"},"event":"echo","args":[{"text":"hello","n":42}],"ack":false}`)
 	for _, tc := range cases {
@@ -93,7 +98,7 @@ func BenchmarkGuestCall(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { _ = m.Close() })
-			g, err := m.loadGeneration(context.Background(), tc.name, wasm, nil)
+			g, err := m.loadGeneration(context.Background(), tc.name, wasm, tc.settings)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -56,6 +56,59 @@ type instance struct {
 	on    api.Function
 	stack [2]uint64
 	cs    *callState // the call running now
+	ctx   callCtx    // the context of every edged_on call
+}
+
+// callCtx is an instance's reusable context for edged_on calls: it carries
+// the instance for the host functions and, unless the plugin is trusted, the
+// per-call deadline. The deadline is a timer armed before each call and
+// disarmed after it, instead of a context.WithTimeout per call (a timer, a
+// cancel context and five allocations every call). Once it has fired the
+// instance is never reused: wazero closes the module on Done, and an
+// instance whose timer fired just after its call returned is discarded too.
+type callCtx struct {
+	context.Context // Background: no deadline, no values of its own
+	inst            *instance
+	done            chan struct{} // nil for a trusted plugin: never done
+	fired           atomic.Bool
+	timer           *time.Timer
+}
+
+func (c *callCtx) Done() <-chan struct{} { return c.done }
+
+func (c *callCtx) Err() error {
+	if c.fired.Load() {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *callCtx) Value(key any) any {
+	if _, ok := key.(instanceKey); ok {
+		return c.inst
+	}
+	return nil
+}
+
+func (c *callCtx) expire() {
+	c.fired.Store(true)
+	close(c.done)
+}
+
+// arm starts the deadline of one call.
+func (c *callCtx) arm(d time.Duration) {
+	if c.timer != nil {
+		c.timer.Reset(d)
+	}
+}
+
+// disarm stops the deadline; it reports false when the deadline fired, and
+// the instance must then be discarded.
+func (c *callCtx) disarm() bool {
+	if c.timer == nil {
+		return true
+	}
+	return c.timer.Stop() && !c.fired.Load()
 }
 
 type instanceKey struct{}
@@ -166,6 +219,12 @@ func (g *generation) newInstance(ctx context.Context) (*instance, *abi.Declarati
 		return nil, nil, fmt.Errorf("plugin %s: instantiate: %w", g.name, err)
 	}
 	inst := &instance{g: g, mod: mod, mem: mod.Memory(), on: mod.ExportedFunction(abi.ExportOn)}
+	inst.ctx = callCtx{Context: context.Background(), inst: inst}
+	if !g.set.Trusted {
+		inst.ctx.done = make(chan struct{})
+		inst.ctx.timer = time.AfterFunc(time.Hour, inst.ctx.expire)
+		inst.ctx.timer.Stop()
+	}
 	if inst.mem == nil {
 		_ = mod.Close(ctx)
 		return nil, nil, fmt.Errorf("plugin %s: missing export %q", g.name, abi.ExportMemory)
@@ -218,7 +277,26 @@ func (inst *instance) invoke(ctx context.Context, f api.Function, stack []uint64
 	return f.CallWithStack(ctx, stack)
 }
 
-func (inst *instance) close() { _ = inst.mod.Close(context.Background()) }
+// run calls edged_on with the instance's reusable call context (see
+// callCtx); ok is false when the deadline fired, even after a normal return.
+func (inst *instance) run() (ok bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("host panic: %v", v)
+		}
+	}()
+	inst.ctx.arm(inst.g.set.CallTimeout)
+	err = inst.on.CallWithStack(&inst.ctx, inst.stack[:])
+	ok = inst.ctx.disarm()
+	return ok, err
+}
+
+func (inst *instance) close() {
+	if inst.ctx.timer != nil {
+		inst.ctx.timer.Stop()
+	}
+	_ = inst.mod.Close(context.Background())
+}
 
 // get returns an idle instance or starts a new one, waiting while the pool is
 // at its bound.
@@ -343,8 +421,17 @@ func (g *generation) call(cs *callState) (abi.Status, error) {
 	inst.cs = cs
 	inst.stack[0] = uint64(uint32(cs.kind))
 	inst.stack[1] = uint64(len(cs.input))
-	err = inst.invoke(context.Background(), inst.on, inst.stack[:])
+	ok, err := inst.run()
 	inst.cs = nil
+	if err == nil && !ok {
+		// the deadline fired as the call returned: its result stands, but
+		// the instance's context is spent
+		g.discard(inst)
+		if obs != nil {
+			g.observe(obs, cs.kind, start, statusOutcome(abi.Status(int32(inst.stack[0]))))
+		}
+		return abi.Status(int32(inst.stack[0])), nil
+	}
 	if err != nil {
 		outcome := ""
 		if obs != nil {
