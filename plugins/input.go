@@ -7,10 +7,19 @@ import (
 	"github.com/edged-io/edged/core"
 )
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string, byte for byte what json.Marshal
+// writes. Strings of plain printable ASCII (ids, namespaces, event names,
+// rooms: nearly all of them) are quoted in place without allocating.
 func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // appendSocket appends the socket object S of docs/ABI.md §3.1.
