@@ -175,12 +175,29 @@ func (a *MemoryAdapter) matching(opts BroadcastOptions) []string {
 
 // apply calls fn for every local socket selected by opts.
 func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(*Socket)) {
-	for _, id := range a.matching(opts) {
-		if s := a.nsp.Socket(id); s != nil {
-			fn(s)
+	ids := a.matching(opts)
+	// one namespace lock per broadcast, not one per recipient; fn runs
+	// without it (it may disconnect the socket)
+	sp := socketSlices.Get().(*[]*Socket)
+	socks := (*sp)[:0]
+	a.nsp.mu.RLock()
+	for _, id := range ids {
+		if s := a.nsp.sockets[id]; s != nil {
+			socks = append(socks, s)
 		}
 	}
+	a.nsp.mu.RUnlock()
+	for _, s := range socks {
+		fn(s)
+	}
+	clear(socks)
+	if cap(socks) <= 1<<16 {
+		*sp = socks[:0]
+		socketSlices.Put(sp)
+	}
 }
+
+var socketSlices = sync.Pool{New: func() any { return new([]*Socket) }}
 
 // Broadcast encodes the packet once and queues it to every selected socket.
 // With recovery on, a non-volatile EVENT without ack gets an offset appended

@@ -3,6 +3,7 @@ package core
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // EventHandler handles one event received on a socket.
@@ -38,6 +39,7 @@ type listeners struct {
 	order         []string // event names in first-registration order
 	any           []anyListener
 	anyOutgoing   []anyListener
+	outgoing      atomic.Int32 // len(anyOutgoing), read without the lock on every delivery
 	middlewares   []PacketMiddleware
 	disconnecting []func(reason string)
 	disconnect    []func(reason string)
@@ -129,12 +131,14 @@ func (l *listeners) addAny(list *[]anyListener, fn AnyHandler, prepend bool) Lis
 	} else {
 		*list = append(slices.Clone(*list), x)
 	}
+	l.outgoing.Store(int32(len(l.anyOutgoing)))
 	return id
 }
 
 func (l *listeners) removeAny(list *[]anyListener, ids []ListenerID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer func() { l.outgoing.Store(int32(len(l.anyOutgoing))) }()
 	if len(ids) == 0 {
 		*list = nil
 		return

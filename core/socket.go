@@ -438,6 +438,9 @@ func (s *Socket) writePacket(p *parser.Packet, volatile bool) {
 
 // notifyOutgoing runs the outgoing catch-all handlers for an EVENT packet.
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
+	if s.handlers.outgoing.Load() == 0 {
+		return // the common case, checked per recipient of a broadcast without a lock
+	}
 	hs := s.handlers.anyHandlers(&s.handlers.anyOutgoing)
 	if len(hs) == 0 || (p.Type != parser.Event && p.Type != parser.BinaryEvent) {
 		return
