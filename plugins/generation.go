@@ -38,6 +38,9 @@ type generation struct {
 
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
+	// stopFlag: the module is instrumented (instrument.go) and its calls
+	// are stopped through the stop global rather than by wazero.
+	stopFlag bool
 
 	sem  chan struct{} // one token per live or starting instance
 	mu   sync.Mutex
@@ -54,18 +57,20 @@ type instance struct {
 	mod   api.Module
 	mem   api.Memory
 	on    api.Function
+	stop  api.MutableGlobal // the stop flag of an instrumented module
 	stack [2]uint64
 	cs    *callState // the call running now
 	ctx   callCtx    // the context of every edged_on call
 }
 
-// callCtx is an instance's reusable context for edged_on calls: it carries
-// the instance for the host functions and, unless the plugin is trusted, the
+// callCtx is an instance's reusable context for its calls: it carries the
+// instance for the host functions and, unless the plugin is trusted, the
 // per-call deadline. The deadline is a timer armed before each call and
 // disarmed after it, instead of a context.WithTimeout per call (a timer, a
-// cancel context and five allocations every call). Once it has fired the
-// instance is never reused: wazero closes the module on Done, and an
-// instance whose timer fired just after its call returned is discarded too.
+// cancel context and five allocations every call). When it fires it sets the
+// instance's stop flag (instrumented modules) or closes Done (wazero then
+// closes the module). Once it has fired the instance is never reused, even
+// when the timer fired just after its call returned.
 type callCtx struct {
 	context.Context // Background: no deadline, no values of its own
 	inst            *instance
@@ -92,6 +97,10 @@ func (c *callCtx) Value(key any) any {
 
 func (c *callCtx) expire() {
 	c.fired.Store(true)
+	if c.inst.stop != nil {
+		c.inst.stop.Set(1)
+		return
+	}
 	close(c.done)
 }
 
@@ -132,9 +141,19 @@ func (m *Manager) loadGeneration(ctx context.Context, name string, wasm, setting
 		sem:     make(chan struct{}, set.PoolSize),
 	}
 	g.log = m.log.With("plugin", name, "version", g.version)
+	code := wasm
+	if !set.Trusted {
+		// The stop flag bounds calls at a fraction of the cost of wazero's
+		// CloseOnContextDone, which remains for modules it cannot rewrite.
+		if instrumented, err := instrument(wasm); err == nil {
+			code, g.stopFlag = instrumented, true
+		} else {
+			g.log.Debug("plugin not instrumented; wazero enforces the call deadline", "reason", err)
+		}
+	}
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(set.MemoryPages).
-		WithCloseOnContextDone(!set.Trusted).
+		WithCloseOnContextDone(!set.Trusted && !g.stopFlag).
 		WithCompilationCache(m.cache)
 	g.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
 	ok := false
@@ -143,7 +162,7 @@ func (m *Manager) loadGeneration(ctx context.Context, name string, wasm, setting
 			_ = g.rt.Close(context.Background())
 		}
 	}()
-	g.compiled, err = g.rt.CompileModule(ctx, wasm)
+	g.compiled, err = g.rt.CompileModule(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: not a WebAssembly module: %w", name, err)
 	}
@@ -220,14 +239,24 @@ func (g *generation) newInstance(ctx context.Context) (*instance, *abi.Declarati
 	}
 	inst := &instance{g: g, mod: mod, mem: mod.Memory(), on: mod.ExportedFunction(abi.ExportOn)}
 	inst.ctx = callCtx{Context: context.Background(), inst: inst}
-	if !g.set.Trusted {
-		inst.ctx.done = make(chan struct{})
-		inst.ctx.timer = time.AfterFunc(time.Hour, inst.ctx.expire)
-		inst.ctx.timer.Stop()
-	}
 	if inst.mem == nil {
 		_ = mod.Close(ctx)
 		return nil, nil, fmt.Errorf("plugin %s: missing export %q", g.name, abi.ExportMemory)
+	}
+	if g.stopFlag {
+		stop, ok := mod.ExportedGlobal(stopExport).(api.MutableGlobal)
+		if !ok {
+			_ = mod.Close(ctx)
+			return nil, nil, fmt.Errorf("plugin %s: instrumented module lacks its stop flag", g.name)
+		}
+		inst.stop = stop
+	}
+	if !g.set.Trusted {
+		if !g.stopFlag {
+			inst.ctx.done = make(chan struct{})
+		}
+		inst.ctx.timer = time.AfterFunc(time.Hour, inst.ctx.expire)
+		inst.ctx.timer.Stop()
 	}
 	input, _ := json.Marshal(struct {
 		Name    string          `json:"name"`
@@ -238,13 +267,13 @@ func (g *generation) newInstance(ctx context.Context) (*instance, *abi.Declarati
 	inst.cs = cs
 	defer func() { inst.cs = nil }()
 	if f := mod.ExportedFunction(abi.ExportInitialize); f != nil {
-		if err := inst.invoke(ctx, f, nil); err != nil {
+		if err := inst.invokeOnce(f, nil); err != nil {
 			inst.close()
 			return nil, nil, fmt.Errorf("plugin %s: init trapped: %w", g.name, err)
 		}
 	}
 	stack := []uint64{uint64(len(input))}
-	if err := inst.invoke(ctx, mod.ExportedFunction(abi.ExportInit), stack); err != nil {
+	if err := inst.invokeOnce(mod.ExportedFunction(abi.ExportInit), stack); err != nil {
 		inst.close()
 		return nil, nil, fmt.Errorf("plugin %s: init trapped: %w", g.name, err)
 	}
@@ -261,35 +290,36 @@ func (g *generation) newInstance(ctx context.Context) (*instance, *abi.Declarati
 	return inst, cs.decl, nil
 }
 
-// invoke calls f with the call deadline, turning a panic into an error.
-func (inst *instance) invoke(ctx context.Context, f api.Function, stack []uint64) (err error) {
-	ctx = context.WithValue(ctx, instanceKey{}, inst)
-	if !inst.g.set.Trusted {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, inst.g.set.CallTimeout)
-		defer cancel()
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("host panic: %v", v)
-		}
-	}()
-	return f.CallWithStack(ctx, stack)
-}
-
-// run calls edged_on with the instance's reusable call context (see
-// callCtx); ok is false when the deadline fired, even after a normal return.
-func (inst *instance) run() (ok bool, err error) {
+// invoke calls f with the instance's reusable call context and deadline
+// (see callCtx), turning a panic into an error; ok is false when the
+// deadline fired, even after a normal return.
+func (inst *instance) invoke(f api.Function, stack []uint64) (ok bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("host panic: %v", v)
 		}
 	}()
 	inst.ctx.arm(inst.g.set.CallTimeout)
-	err = inst.on.CallWithStack(&inst.ctx, inst.stack[:])
+	err = f.CallWithStack(&inst.ctx, stack)
 	ok = inst.ctx.disarm()
+	if err != nil && inst.ctx.fired.Load() {
+		err = fmt.Errorf("call ran past its deadline (call_timeout_ms %d): %w", inst.g.set.CallTimeout.Milliseconds(), context.DeadlineExceeded)
+	}
 	return ok, err
 }
+
+// invokeOnce is invoke for the init calls: a deadline that fired is an
+// error even when the call returned.
+func (inst *instance) invokeOnce(f api.Function, stack []uint64) error {
+	ok, err := inst.invoke(f, stack)
+	if err == nil && !ok {
+		err = fmt.Errorf("call ran past its deadline (call_timeout_ms %d): %w", inst.g.set.CallTimeout.Milliseconds(), context.DeadlineExceeded)
+	}
+	return err
+}
+
+// run calls edged_on; see invoke.
+func (inst *instance) run() (ok bool, err error) { return inst.invoke(inst.on, inst.stack[:]) }
 
 func (inst *instance) close() {
 	if inst.ctx.timer != nil {
