@@ -40,6 +40,8 @@ func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsTra
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	conn.SetReadLimit(s.cfg.MaxHTTPBufferSize)
+	// Without permessage-deflate, data frames bypass the library (writeFrames).
+	hw.cork.frames = !s.cfg.PerMessageDeflate || hw.Header().Get("Sec-WebSocket-Extensions") == ""
 	s.active.add()
 	return &wsTransport{conn: conn, out: hw.cork, srv: s}, nil
 }
@@ -62,6 +64,10 @@ func (t *wsTransport) close(graceful bool) {
 // writeBatch writes pkts, one frame each, collecting the frames into as
 // few socket writes as possible.
 func (t *wsTransport) writeBatch(pkts []packet) error {
+	if t.out.frames {
+		return t.out.writeFrames(pkts)
+	}
+	// permessage-deflate: the library compresses and frames.
 	t.out.cork()
 	scratch := getBuffer(0)
 	var err error
@@ -89,8 +95,7 @@ func (t *wsTransport) writeBatch(pkts []packet) error {
 // writeText writes one text packet outside of the queue; used only for the
 // probe answer, before the WebSocket carries the session.
 func (t *wsTransport) writeText(typ byte, data []byte) error {
-	b := append([]byte{typ}, data...)
-	return t.conn.Write(context.Background(), websocket.MessageText, b)
+	return t.writeBatch([]packet{{typ: typ, data: data}})
 }
 
 // handshakeWebSocket opens a WebSocket-only session.
