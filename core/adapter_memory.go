@@ -16,8 +16,8 @@ type MemoryAdapter struct {
 	nsp *Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room -> socket ids
-	sids  map[string]map[string]struct{} // socket id -> rooms
+	rooms map[string]smallSet[struct{}] // room -> socket ids
+	sids  map[string]smallSet[struct{}] // socket id -> rooms
 
 	recovery RecoveryStore // nil when recovery is off
 }
@@ -26,8 +26,8 @@ type MemoryAdapter struct {
 func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	a := &MemoryAdapter{
 		nsp:   nsp,
-		rooms: make(map[string]map[string]struct{}),
-		sids:  make(map[string]map[string]struct{}),
+		rooms: make(map[string]smallSet[struct{}]),
+		sids:  make(map[string]smallSet[struct{}]),
 	}
 	if nsp.server.opts.ConnectionStateRecovery != nil {
 		a.recovery = nsp.server.recoveryStore
@@ -46,21 +46,17 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine := a.sids[id]
-	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
-		a.sids[id] = mine
-	}
 	created := 0
 	for _, r := range rooms {
-		mine[r] = struct{}{}
-		members := a.rooms[r]
-		if members == nil {
-			members = make(map[string]struct{})
-			a.rooms[r] = members
+		mine.set(r, struct{}{})
+		members, ok := a.rooms[r]
+		if !ok {
 			created++
 		}
-		members[id] = struct{}{}
+		members.set(id, struct{}{})
+		a.rooms[r] = members
 	}
+	a.sids[id] = mine
 	if obs := a.nsp.server.opts.Observer; obs != nil && created > 0 {
 		obs.RoomsChanged(a.nsp.name, created)
 	}
@@ -70,21 +66,24 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 func (a *MemoryAdapter) Del(id, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if mine := a.sids[id]; mine != nil {
-		delete(mine, room)
+	if mine, ok := a.sids[id]; ok && mine.del(room) {
+		a.sids[id] = mine
 	}
 	a.delMember(room, id)
 }
 
 func (a *MemoryAdapter) delMember(room, id string) {
-	if members := a.rooms[room]; members != nil {
-		delete(members, id)
-		if len(members) == 0 {
-			delete(a.rooms, room)
-			if obs := a.nsp.server.opts.Observer; obs != nil {
-				obs.RoomsChanged(a.nsp.name, -1)
-			}
-		}
+	members, ok := a.rooms[room]
+	if !ok || !members.del(id) {
+		return
+	}
+	if members.len() > 0 {
+		a.rooms[room] = members
+		return
+	}
+	delete(a.rooms, room)
+	if obs := a.nsp.server.opts.Observer; obs != nil {
+		obs.RoomsChanged(a.nsp.name, -1)
 	}
 }
 
@@ -92,7 +91,8 @@ func (a *MemoryAdapter) delMember(room, id string) {
 func (a *MemoryAdapter) DelAll(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for r := range a.sids[id] {
+	mine := a.sids[id]
+	for r := range mine.all() {
 		a.delMember(r, id)
 	}
 	delete(a.sids, id)
@@ -118,8 +118,9 @@ func (a *MemoryAdapter) Sockets(rooms []string) []string {
 func (a *MemoryAdapter) SocketRooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]string, 0, len(a.sids[id]))
-	for r := range a.sids[id] {
+	mine := a.sids[id]
+	out := make([]string, 0, mine.len())
+	for r := range mine.all() {
 		out = append(out, r)
 	}
 	slices.Sort(out)
@@ -132,7 +133,7 @@ func (a *MemoryAdapter) matching(opts BroadcastOptions) []string {
 	defer a.mu.RUnlock()
 	excluded := func(id string) bool {
 		for _, r := range opts.Except {
-			if _, ok := a.rooms[r][id]; ok {
+			if members, ok := a.rooms[r]; ok && members.has(id) {
 				return true
 			}
 		}
@@ -150,8 +151,8 @@ func (a *MemoryAdapter) matching(opts BroadcastOptions) []string {
 	}
 	if len(opts.Rooms) == 1 {
 		members := a.rooms[opts.Rooms[0]]
-		ids = make([]string, 0, len(members))
-		for id := range members {
+		ids = make([]string, 0, members.len())
+		for id := range members.all() {
 			if !excluded(id) {
 				ids = append(ids, id)
 			}
@@ -160,7 +161,8 @@ func (a *MemoryAdapter) matching(opts BroadcastOptions) []string {
 	}
 	seen := make(map[string]struct{})
 	for _, r := range opts.Rooms {
-		for id := range a.rooms[r] {
+		members := a.rooms[r]
+		for id := range members.all() {
 			if _, dup := seen[id]; dup {
 				continue
 			}
@@ -254,7 +256,7 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts BroadcastOptions
 func (a *MemoryAdapter) LocalSocketDetails(opts BroadcastOptions) []SocketDetails {
 	var out []SocketDetails
 	a.apply(opts, func(s *Socket) {
-		out = append(out, SocketDetails{ID: s.id, Handshake: s.handshake, Rooms: s.Rooms(), Data: s.dataJSON()})
+		out = append(out, SocketDetails{ID: s.id, Handshake: s.Handshake(), Rooms: s.Rooms(), Data: s.dataJSON()})
 	})
 	return out
 }

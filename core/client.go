@@ -2,7 +2,6 @@ package core
 
 import (
 	"encoding/json"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -18,14 +17,14 @@ type client struct {
 	decoder parser.Decoder // used only from OnMessage, which host serialises
 
 	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace name
-	connectTimer *time.Timer
+	sockets      []*Socket   // one per namespace; clients join few
+	connectTimer *time.Timer // nil once a namespace is joined
 	closed       bool
 	queue        serialQueue // namespace connections, in order
 }
 
 func newClient(srv *Server, conn *host.Conn) *client {
-	c := &client{srv: srv, conn: conn, sockets: make(map[string]*Socket)}
+	c := &client{srv: srv, conn: conn}
 	c.queue.onPanic = srv.handlerPanic
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, c.onConnectTimeout)
 	return c
@@ -52,7 +51,7 @@ func (c *client) OnMessage(data []byte, binary bool) {
 		return
 	}
 	c.mu.Lock()
-	s := c.sockets[p.Namespace]
+	s := c.socketLocked(p.Namespace)
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
@@ -77,10 +76,12 @@ func (c *client) OnMessage(data []byte, binary bool) {
 	}
 }
 
-// decodeAuth reads the auth payload of a CONNECT packet (an object or nothing).
+// decodeAuth reads the auth payload of a CONNECT packet (an object or
+// nothing). Without one it returns nil: the socket's handshake shows an
+// empty object then.
 func decodeAuth(data json.RawMessage) (map[string]any, error) {
 	if len(data) == 0 {
-		return map[string]any{}, nil
+		return nil, nil
 	}
 	var auth map[string]any
 	if err := json.Unmarshal(data, &auth); err != nil {
@@ -100,7 +101,7 @@ func (c *client) OnClose(reason string, _ error) {
 		return
 	}
 	c.closed = true
-	c.connectTimer.Stop()
+	c.stopConnectTimerLocked()
 	c.mu.Unlock()
 	for _, s := range c.socketList() {
 		s.onClose(reason)
@@ -130,15 +131,38 @@ func (c *client) add(s *Socket) bool {
 	if c.closed {
 		return false
 	}
-	c.sockets[s.nsp.name] = s
-	c.connectTimer.Stop()
+	c.stopConnectTimerLocked()
+	for i, x := range c.sockets {
+		if x.nsp.name == s.nsp.name {
+			c.sockets[i] = s
+			return true
+		}
+	}
+	c.sockets = append(c.sockets, s)
 	return true
+}
+
+func (c *client) stopConnectTimerLocked() {
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil // an idle connection keeps no timer
+	}
+}
+
+// socketLocked returns the socket of namespace nsp, or nil.
+func (c *client) socketLocked(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
 
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
 }
@@ -155,7 +179,7 @@ func (c *client) disconnectAll() {
 func (c *client) socketList() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Collect(maps.Values(c.sockets))
+	return slices.Clone(c.sockets)
 }
 
 // isOpen reports whether the connection still accepts packets.

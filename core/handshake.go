@@ -24,6 +24,7 @@ type Handshake struct {
 }
 
 // newHandshake builds the handshake of a socket from its engine session.
+// Sockets build it on first use only (see Socket.Handshake).
 func newHandshake(h *host.Handshake, auth map[string]any) *Handshake {
 	hs := &Handshake{
 		Headers: make(map[string]string, len(h.Header)),
@@ -40,7 +41,7 @@ func newHandshake(h *host.Handshake, auth map[string]any) *Handshake {
 		hs.Auth = map[string]any{}
 	}
 	for k, v := range h.Header {
-		name := strings.ToLower(k)
+		name := lowerHeaderName(k)
 		sep := ", "
 		if name == "cookie" {
 			sep = "; "
@@ -53,6 +54,46 @@ func newHandshake(h *host.Handshake, auth map[string]any) *Handshake {
 		}
 	}
 	return hs
+}
+
+// lowerHeaderName lower-cases a header name, without allocating for the
+// names browsers commonly send.
+func lowerHeaderName(k string) string {
+	switch k {
+	case "Host":
+		return "host"
+	case "Connection":
+		return "connection"
+	case "User-Agent":
+		return "user-agent"
+	case "Accept":
+		return "accept"
+	case "Accept-Encoding":
+		return "accept-encoding"
+	case "Accept-Language":
+		return "accept-language"
+	case "Cache-Control":
+		return "cache-control"
+	case "Pragma":
+		return "pragma"
+	case "Cookie":
+		return "cookie"
+	case "Origin":
+		return "origin"
+	case "Referer":
+		return "referer"
+	case "Upgrade":
+		return "upgrade"
+	case "Sec-Websocket-Key":
+		return "sec-websocket-key"
+	case "Sec-Websocket-Version":
+		return "sec-websocket-version"
+	case "Sec-Websocket-Extensions":
+		return "sec-websocket-extensions"
+	case "X-Forwarded-For":
+		return "x-forwarded-for"
+	}
+	return strings.ToLower(k)
 }
 
 // jsDateString formats t as JavaScript's Date.prototype.toString does, e.g.

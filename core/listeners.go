@@ -21,9 +21,10 @@ type PacketMiddleware func(e *Event) error
 type ListenerID uint64
 
 type eventListener struct {
-	id   ListenerID
-	fn   EventHandler
-	once bool
+	event string
+	id    ListenerID
+	fn    EventHandler
+	once  bool
 }
 
 type anyListener struct {
@@ -31,55 +32,73 @@ type anyListener struct {
 	fn AnyHandler
 }
 
-// listeners is the handler registry of one socket.
+// listeners is the handler registry of one socket. An idle socket has few
+// handlers or none, so the registry is small slices, and the lists most
+// sockets never use live in rareListeners, allocated on first use.
 type listeners struct {
-	mu            sync.RWMutex
-	nextID        ListenerID
-	events        map[string][]eventListener
-	order         []string // event names in first-registration order
+	mu     sync.RWMutex
+	nextID ListenerID
+	// events holds the event handlers grouped by event, the events in
+	// first-registration order (as EventNames reports them), each event's
+	// handlers in registration order. A socket has few events: a scan is
+	// as fast as a map and much smaller.
+	events     []eventListener
+	disconnect []func(reason string)
+	outgoing   atomic.Int32 // len(rare.anyOutgoing), read without the lock on every delivery
+	rare       *rareListeners
+}
+
+// rareListeners are the handler lists of a socket that most sockets leave empty.
+type rareListeners struct {
 	any           []anyListener
 	anyOutgoing   []anyListener
-	outgoing      atomic.Int32 // len(anyOutgoing), read without the lock on every delivery
 	middlewares   []PacketMiddleware
 	disconnecting []func(reason string)
-	disconnect    []func(reason string)
 	errors        []func(err error)
 }
+
+// anyKind selects the incoming or the outgoing catch-all handlers.
+type anyKind bool
+
+const (
+	anyIncoming anyKind = false
+	anyOutgoing anyKind = true
+)
 
 func (l *listeners) id() ListenerID {
 	l.nextID++
 	return l.nextID
 }
 
+// rareLocked returns the rare lists, allocating them; l.mu must be held for writing.
+func (l *listeners) rareLocked() *rareListeners {
+	if l.rare == nil {
+		l.rare = new(rareListeners)
+	}
+	return l.rare
+}
+
 func (l *listeners) on(event string, fn EventHandler, once bool) ListenerID {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.events == nil {
-		l.events = make(map[string][]eventListener)
-	}
-	if _, ok := l.events[event]; !ok {
-		l.order = append(l.order, event)
-	}
 	id := l.id()
-	l.events[event] = append(l.events[event], eventListener{id: id, fn: fn, once: once})
+	x := eventListener{event: event, id: id, fn: fn, once: once}
+	// after the last handler of the same event, to keep events grouped
+	at := len(l.events)
+	for i := len(l.events) - 1; i >= 0; i-- {
+		if l.events[i].event == event {
+			at = i + 1
+			break
+		}
+	}
+	l.events = slices.Insert(l.events, at, x)
 	return id
 }
 
 func (l *listeners) off(event string, id ListenerID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ls := slices.DeleteFunc(slices.Clone(l.events[event]), func(x eventListener) bool { return x.id == id })
-	l.setEvent(event, ls)
-}
-
-// setEvent stores the listeners of an event, forgetting the event when none remain.
-func (l *listeners) setEvent(event string, ls []eventListener) {
-	if len(ls) == 0 {
-		delete(l.events, event)
-		l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == event })
-		return
-	}
-	l.events[event] = ls
+	l.events = slices.DeleteFunc(l.events, func(x eventListener) bool { return x.id == id && x.event == event })
 }
 
 func (l *listeners) offAll(events []string) {
@@ -87,58 +106,72 @@ func (l *listeners) offAll(events []string) {
 	defer l.mu.Unlock()
 	if len(events) == 0 {
 		l.events = nil
-		l.order = nil
 		return
 	}
-	for _, e := range events {
-		l.setEvent(e, nil)
-	}
+	l.events = slices.DeleteFunc(l.events, func(x eventListener) bool { return slices.Contains(events, x.event) })
 }
 
 func (l *listeners) names() []string {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return slices.Clone(l.order)
+	var out []string
+	for i, x := range l.events {
+		if i == 0 || l.events[i-1].event != x.event {
+			out = append(out, x.event)
+		}
+	}
+	return out
 }
 
 // take returns the handlers of an event and removes the once-only ones.
 func (l *listeners) take(event string) []EventHandler {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ls := l.events[event]
-	if len(ls) == 0 {
-		return nil
-	}
-	out := make([]EventHandler, 0, len(ls))
+	var out []EventHandler
 	hasOnce := false
-	for _, x := range ls {
-		out = append(out, x.fn)
-		hasOnce = hasOnce || x.once
+	for _, x := range l.events {
+		if x.event == event {
+			out = append(out, x.fn)
+			hasOnce = hasOnce || x.once
+		}
 	}
 	if hasOnce {
-		l.setEvent(event, slices.DeleteFunc(slices.Clone(ls), func(x eventListener) bool { return x.once }))
+		l.events = slices.DeleteFunc(l.events, func(x eventListener) bool { return x.once && x.event == event })
 	}
 	return out
 }
 
-func (l *listeners) addAny(list *[]anyListener, fn AnyHandler, prepend bool) ListenerID {
+// anyList returns the catch-all list of a kind; l.mu must be held for writing.
+func (l *listeners) anyList(kind anyKind) *[]anyListener {
+	if kind == anyOutgoing {
+		return &l.rareLocked().anyOutgoing
+	}
+	return &l.rareLocked().any
+}
+
+func (l *listeners) addAny(kind anyKind, fn AnyHandler, prepend bool) ListenerID {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	id := l.id()
 	x := anyListener{id: id, fn: fn}
+	list := l.anyList(kind)
 	if prepend {
 		*list = append([]anyListener{x}, *list...)
 	} else {
 		*list = append(slices.Clone(*list), x)
 	}
-	l.outgoing.Store(int32(len(l.anyOutgoing)))
+	l.outgoing.Store(int32(len(l.rare.anyOutgoing)))
 	return id
 }
 
-func (l *listeners) removeAny(list *[]anyListener, ids []ListenerID) {
+func (l *listeners) removeAny(kind anyKind, ids []ListenerID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	defer func() { l.outgoing.Store(int32(len(l.anyOutgoing))) }()
+	if l.rare == nil {
+		return
+	}
+	defer func() { l.outgoing.Store(int32(len(l.rare.anyOutgoing))) }()
+	list := l.anyList(kind)
 	if len(ids) == 0 {
 		*list = nil
 		return
@@ -146,14 +179,21 @@ func (l *listeners) removeAny(list *[]anyListener, ids []ListenerID) {
 	*list = slices.DeleteFunc(slices.Clone(*list), func(x anyListener) bool { return slices.Contains(ids, x.id) })
 }
 
-func (l *listeners) anyHandlers(list *[]anyListener) []AnyHandler {
+func (l *listeners) anyHandlers(kind anyKind) []AnyHandler {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if len(*list) == 0 {
+	if l.rare == nil {
 		return nil
 	}
-	out := make([]AnyHandler, len(*list))
-	for i, x := range *list {
+	list := l.rare.any
+	if kind == anyOutgoing {
+		list = l.rare.anyOutgoing
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]AnyHandler, len(list))
+	for i, x := range list {
 		out[i] = x.fn
 	}
 	return out
@@ -162,25 +202,62 @@ func (l *listeners) anyHandlers(list *[]anyListener) []AnyHandler {
 func (l *listeners) packetMiddlewares() []PacketMiddleware {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.middlewares
+	if l.rare == nil {
+		return nil
+	}
+	return l.rare.middlewares
 }
 
-func (l *listeners) reasonHandlers(list *[]func(string)) []func(string) {
+func (l *listeners) disconnectingHandlers() []func(string) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return *list
+	if l.rare == nil {
+		return nil
+	}
+	return l.rare.disconnecting
+}
+
+func (l *listeners) disconnectHandlers() []func(string) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.disconnect
 }
 
 func (l *listeners) errorHandlers() []func(error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.errors
+	if l.rare == nil {
+		return nil
+	}
+	return l.rare.errors
 }
 
-// appendLocked appends to a handler slice under the lock, copying so readers
-// that took the old slice keep a stable view.
-func appendLocked[T any](l *listeners, list *[]T, v T) {
+func (l *listeners) addMiddleware(m PacketMiddleware) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	appendCopy(&l.rareLocked().middlewares, m)
+}
+
+func (l *listeners) addDisconnecting(h func(string)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	appendCopy(&l.rareLocked().disconnecting, h)
+}
+
+func (l *listeners) addDisconnect(h func(string)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	appendCopy(&l.disconnect, h)
+}
+
+func (l *listeners) addError(h func(error)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	appendCopy(&l.rareLocked().errors, h)
+}
+
+// appendCopy appends to a handler slice (under the registry's lock), copying
+// so readers that took the old slice keep a stable view.
+func appendCopy[T any](list *[]T, v T) {
 	*list = append(slices.Clone(*list), v)
 }

@@ -8,7 +8,7 @@ type serialQueue struct {
 	mu      sync.Mutex
 	tasks   []func()
 	running bool
-	limit   int
+	limit   int32 // beside running: an idle socket is small
 	onPanic func(v any)
 }
 
@@ -16,7 +16,7 @@ type serialQueue struct {
 // limit of pending tasks (the task is then not queued).
 func (q *serialQueue) push(task func()) bool {
 	q.mu.Lock()
-	if q.limit > 0 && len(q.tasks) >= q.limit {
+	if q.limit > 0 && len(q.tasks) >= int(q.limit) {
 		q.mu.Unlock()
 		return false
 	}

@@ -238,6 +238,14 @@ func (s *Server) removeClient(c *client) {
 
 // connect handles a CONNECT packet of client c for namespace name.
 func (s *Server) connect(c *client, name string, auth map[string]any) {
+	if auth == nil {
+		s.mu.RLock()
+		dynamic := len(s.parents) > 0
+		s.mu.RUnlock()
+		if dynamic {
+			auth = map[string]any{} // given to the parents' functions, which may keep or fill it
+		}
+	}
 	n := s.lookupNamespace(name, auth)
 	if n == nil {
 		c.write(encodePacket(&parser.Packet{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,17 +19,16 @@ type Socket struct {
 	pid       string
 	nsp       *Namespace
 	client    *client
-	handshake *Handshake
+	auth      map[string]any
+	handshake atomic.Pointer[Handshake] // built on first use
 	recovered bool
 
 	connected atomic.Bool
 	closing   atomic.Bool
 
-	dataMu sync.RWMutex
-	data   any
-
-	ackMu sync.Mutex
-	acks  map[int64]func(*Ack, error)
+	mu   sync.Mutex // guards data and acks
+	data any
+	acks map[int64]func(*Ack, error)
 
 	handlers listeners
 	queue    serialQueue
@@ -36,11 +36,11 @@ type Socket struct {
 
 func newSocket(nsp *Namespace, c *client, auth map[string]any, prev *Session) *Socket {
 	s := &Socket{
-		nsp:       nsp,
-		client:    c,
-		handshake: newHandshake(c.conn.Handshake(), auth),
+		nsp:    nsp,
+		client: c,
+		auth:   auth,
 	}
-	s.queue.limit = nsp.server.opts.MaxPendingEvents
+	s.queue.limit = int32(min(nsp.server.opts.MaxPendingEvents, math.MaxInt32))
 	s.queue.onPanic = nsp.server.handlerPanic
 	if prev != nil {
 		s.id = prev.SID
@@ -68,7 +68,19 @@ func (s *Socket) ID() string { return s.id }
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
 // Handshake returns the details of the request that opened the connection.
-func (s *Socket) Handshake() *Handshake { return s.handshake }
+// Every call returns the same value.
+func (s *Socket) Handshake() *Handshake {
+	if hs := s.handshake.Load(); hs != nil {
+		return hs
+	}
+	// built on first use from the engine session, which keeps the request
+	// anyway: most sockets never look at it
+	hs := newHandshake(s.client.conn.Handshake(), s.auth)
+	if !s.handshake.CompareAndSwap(nil, hs) {
+		return s.handshake.Load()
+	}
+	return hs
+}
 
 // Conn returns the underlying Engine.IO session (transport name, upgrade state).
 func (s *Socket) Conn() *host.Conn { return s.client.conn }
@@ -81,17 +93,17 @@ func (s *Socket) Recovered() bool { return s.recovered }
 
 // Data returns the socket's free-form data (socket.data).
 func (s *Socket) Data() any {
-	s.dataMu.RLock()
-	defer s.dataMu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.data
 }
 
 // SetData replaces the socket's data; it must be JSON-serialisable to be seen
 // by fetchSockets on other nodes and kept by connection state recovery.
 func (s *Socket) SetData(v any) {
-	s.dataMu.Lock()
+	s.mu.Lock()
 	s.data = v
-	s.dataMu.Unlock()
+	s.mu.Unlock()
 	s.track()
 }
 
@@ -106,15 +118,14 @@ func (s *Socket) track() {
 }
 
 func (s *Socket) dataJSON() json.RawMessage {
-	s.dataMu.RLock()
-	defer s.dataMu.RUnlock()
-	if s.data == nil {
+	data := s.Data()
+	if data == nil {
 		return nil
 	}
-	if raw, ok := s.data.(json.RawMessage); ok {
+	if raw, ok := data.(json.RawMessage); ok {
 		return raw
 	}
-	b, err := json.Marshal(s.data)
+	b, err := json.Marshal(data)
 	if err != nil {
 		s.nsp.server.log.Warn("socket data is not JSON-serialisable", "socket", s.id, "err", err)
 		return nil
@@ -156,56 +167,56 @@ func (s *Socket) RemoveAllListeners(events ...string) { s.handlers.offAll(events
 func (s *Socket) EventNames() []string { return s.handlers.names() }
 
 // OnAny registers a catch-all handler for incoming events.
-func (s *Socket) OnAny(h AnyHandler) ListenerID { return s.handlers.addAny(&s.handlers.any, h, false) }
+func (s *Socket) OnAny(h AnyHandler) ListenerID { return s.handlers.addAny(anyIncoming, h, false) }
 
 // PrependAny registers a catch-all handler that runs before the others.
 func (s *Socket) PrependAny(h AnyHandler) ListenerID {
-	return s.handlers.addAny(&s.handlers.any, h, true)
+	return s.handlers.addAny(anyIncoming, h, true)
 }
 
 // OffAny removes the given catch-all handlers, or all of them when none is given.
-func (s *Socket) OffAny(ids ...ListenerID) { s.handlers.removeAny(&s.handlers.any, ids) }
+func (s *Socket) OffAny(ids ...ListenerID) { s.handlers.removeAny(anyIncoming, ids) }
 
 // ListenersAny returns the catch-all handlers for incoming events.
-func (s *Socket) ListenersAny() []AnyHandler { return s.handlers.anyHandlers(&s.handlers.any) }
+func (s *Socket) ListenersAny() []AnyHandler { return s.handlers.anyHandlers(anyIncoming) }
 
 // OnAnyOutgoing registers a catch-all handler for events sent to the client.
 func (s *Socket) OnAnyOutgoing(h AnyHandler) ListenerID {
-	return s.handlers.addAny(&s.handlers.anyOutgoing, h, false)
+	return s.handlers.addAny(anyOutgoing, h, false)
 }
 
 // PrependAnyOutgoing registers an outgoing catch-all handler that runs before the others.
 func (s *Socket) PrependAnyOutgoing(h AnyHandler) ListenerID {
-	return s.handlers.addAny(&s.handlers.anyOutgoing, h, true)
+	return s.handlers.addAny(anyOutgoing, h, true)
 }
 
 // OffAnyOutgoing removes the given outgoing catch-all handlers, or all when none is given.
 func (s *Socket) OffAnyOutgoing(ids ...ListenerID) {
-	s.handlers.removeAny(&s.handlers.anyOutgoing, ids)
+	s.handlers.removeAny(anyOutgoing, ids)
 }
 
 // ListenersAnyOutgoing returns the catch-all handlers for outgoing events.
 func (s *Socket) ListenersAnyOutgoing() []AnyHandler {
-	return s.handlers.anyHandlers(&s.handlers.anyOutgoing)
+	return s.handlers.anyHandlers(anyOutgoing)
 }
 
 // Use adds a per-packet middleware; an error it returns stops the event and
 // reaches the handlers registered with OnError.
-func (s *Socket) Use(m PacketMiddleware) { appendLocked(&s.handlers, &s.handlers.middlewares, m) }
+func (s *Socket) Use(m PacketMiddleware) { s.handlers.addMiddleware(m) }
 
 // OnDisconnecting registers a handler that runs when the socket is about to
 // disconnect, while its rooms are still visible.
 func (s *Socket) OnDisconnecting(h func(reason string)) {
-	appendLocked(&s.handlers, &s.handlers.disconnecting, h)
+	s.handlers.addDisconnecting(h)
 }
 
 // OnDisconnect registers a handler that runs once the socket has disconnected.
 func (s *Socket) OnDisconnect(h func(reason string)) {
-	appendLocked(&s.handlers, &s.handlers.disconnect, h)
+	s.handlers.addDisconnect(h)
 }
 
 // OnError registers a handler for errors of the socket (packet middleware errors, parse errors).
-func (s *Socket) OnError(h func(err error)) { appendLocked(&s.handlers, &s.handlers.errors, h) }
+func (s *Socket) OnError(h func(err error)) { s.handlers.addError(h) }
 
 // Emit sends an event to the client; []byte arguments travel as binary.
 func (s *Socket) Emit(event string, args ...any) error { return s.emitter().Emit(event, args...) }
@@ -310,7 +321,7 @@ func (s *Socket) dispatch(e *Event) {
 	if !s.Connected() {
 		return
 	}
-	for _, h := range s.handlers.anyHandlers(&s.handlers.any) {
+	for _, h := range s.handlers.anyHandlers(anyIncoming) {
 		h(e)
 	}
 	for _, m := range s.handlers.packetMiddlewares() {
@@ -346,7 +357,7 @@ func (s *Socket) onClose(reason string) {
 }
 
 func (s *Socket) finishClose(reason string) {
-	for _, h := range s.handlers.reasonHandlers(&s.handlers.disconnecting) {
+	for _, h := range s.handlers.disconnectingHandlers() {
 		h(reason)
 	}
 	rooms := s.Rooms()
@@ -369,7 +380,7 @@ func (s *Socket) finishClose(reason string) {
 		// Server.Close waits for this: the disconnect handlers have run.
 		defer s.nsp.server.active.Done()
 	}
-	for _, h := range s.handlers.reasonHandlers(&s.handlers.disconnect) {
+	for _, h := range s.handlers.disconnectHandlers() {
 		h(reason)
 	}
 }
@@ -385,18 +396,18 @@ func (s *Socket) registerAck(id int64, cb func(*Ack, error)) {
 			answered(a, err)
 		}
 	}
-	s.ackMu.Lock()
+	s.mu.Lock()
 	if s.acks == nil {
 		s.acks = make(map[int64]func(*Ack, error))
 	}
 	s.acks[id] = cb
-	s.ackMu.Unlock()
+	s.mu.Unlock()
 }
 
 // takeAck removes and returns the callback for an ack id.
 func (s *Socket) takeAck(id int64) func(*Ack, error) {
-	s.ackMu.Lock()
-	defer s.ackMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	cb := s.acks[id]
 	delete(s.acks, id)
 	return cb
@@ -409,10 +420,10 @@ func (s *Socket) onAck(p *parser.Packet) {
 }
 
 func (s *Socket) failAcks(err error) {
-	s.ackMu.Lock()
+	s.mu.Lock()
 	acks := s.acks
 	s.acks = nil
-	s.ackMu.Unlock()
+	s.mu.Unlock()
 	for _, cb := range acks {
 		cb(nil, err)
 	}
@@ -441,7 +452,7 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	if s.handlers.outgoing.Load() == 0 {
 		return // the common case, checked per recipient of a broadcast without a lock
 	}
-	hs := s.handlers.anyHandlers(&s.handlers.anyOutgoing)
+	hs := s.handlers.anyHandlers(anyOutgoing)
 	if len(hs) == 0 || (p.Type != parser.Event && p.Type != parser.BinaryEvent) {
 		return
 	}
