@@ -3,15 +3,19 @@
 # for each repetition and scenario, starts each server fresh (edged with the
 # echo plugin, edged with native Go handlers, Node.js socket.io) pinned to
 # CPU 0, runs the load tool pinned to CPU 1, then prints the medians and the
-# ratios. Tunables (environment): REPS, IDLE_N, RECEIVERS, BCAST_RATE,
-# ECHO_C, ECHO_RATE, CHURN_C, DURATION, SERVERS, SCENARIOS, OUT.
+# ratios. Tunables (environment): REPS, IDLE_N, RECEIVERS, BCAST_WINDOW,
+# BCAST_RATE, ECHO_C, ECHO_RATE, CHURN_C, DURATION, SERVERS, SCENARIOS, OUT.
+# Broadcast is closed loop by default (BCAST_RATE=0: at most BCAST_WINDOW
+# messages in flight, the server runs saturated); BCAST_RATE=R > 0 paces the
+# sender at R messages/s instead (a lightly loaded server, no coalescing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REPS=${REPS:-3}
 IDLE_N=${IDLE_N:-2000}
-RECEIVERS=${RECEIVERS:-500}
-BCAST_RATE=${BCAST_RATE:-100}
+RECEIVERS=${RECEIVERS:-1000}
+BCAST_WINDOW=${BCAST_WINDOW:-32}
+BCAST_RATE=${BCAST_RATE:-0}
 ECHO_C=${ECHO_C:-50}
 ECHO_RATE=${ECHO_RATE:-0}
 CHURN_C=${CHURN_C:-20}
@@ -55,7 +59,7 @@ start_server() { # name port
 args_for() { # scenario
   case "$1" in
     idle) echo "-n $IDLE_N -hold 3s" ;;
-    broadcast) echo "-n $RECEIVERS -rate $BCAST_RATE -duration $DURATION" ;;
+    broadcast) echo "-n $RECEIVERS -window $BCAST_WINDOW -rate $BCAST_RATE -duration $DURATION -max 1000000" ;;
     echo) echo "-c $ECHO_C -echo-rate $ECHO_RATE -duration $DURATION" ;;
     churn) echo "-c $CHURN_C -duration 5s -max 15000" ;;
   esac

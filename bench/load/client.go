@@ -9,93 +9,99 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // client is one Socket.IO v5 connection over an Engine.IO v4 WebSocket,
 // spoken by hand: open packet, "40" connect, "42" events, "43" acks and
 // "2"→"3" heartbeats. Only namespace "/" and text frames are used.
 type client struct {
-	ws     *websocket.Conn
+	ws     *wsConn
 	nextID atomic.Int64
 
 	mu      sync.Mutex
 	pending map[int64]time.Time // ack id -> send time
 
 	// onEvent is called from the reader goroutine with the JSON array of an
-	// incoming event packet (after "42").
+	// incoming event packet (after "42"). data is only valid during the call:
+	// the reader reuses its buffer for the next message.
 	onEvent func(data []byte)
 	// acks receives the id of each answered ack (dropped when full).
 	acks chan int64
 	// rtts are the ack round trips seen by the reader goroutine (microseconds);
 	// read them only after the reader stopped (see done).
-	rtts []int32
-	done chan struct{}
+	rtts    []int32
+	started bool
+	done    chan struct{}
 }
 
 var errHandshake = errors.New("handshake failed")
 
-// dial opens the WebSocket, reads the open packet and connects to "/".
+// dial opens the WebSocket, reads the open packet and connects to "/". The
+// context bounds the whole handshake.
 func dial(ctx context.Context, addr string) (*client, error) {
-	u := "ws://" + addr + "/socket.io/?EIO=4&transport=websocket"
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
+	ws, err := wsDial(ctx, addr, "/socket.io/?EIO=4&transport=websocket")
 	if err != nil {
 		return nil, err
 	}
-	ws.SetReadLimit(1 << 20)
-	_, b, err := ws.Read(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		_ = ws.conn.SetReadDeadline(dl)
+	}
+	b, err := ws.readMessage(nil)
 	if err != nil || len(b) == 0 || b[0] != '0' {
-		ws.CloseNow()
+		ws.closeNow()
 		return nil, fmt.Errorf("%w: open packet %q: %v", errHandshake, b, err)
 	}
-	if err := ws.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
-		ws.CloseNow()
+	if err := ws.writeText(ctx, []byte("40")); err != nil {
+		ws.closeNow()
 		return nil, err
 	}
 	for {
-		_, b, err = ws.Read(ctx)
+		b, err = ws.readMessage(b)
 		if err != nil {
-			ws.CloseNow()
+			ws.closeNow()
 			return nil, err
 		}
 		if bytes.Equal(b, []byte("2")) {
-			_ = ws.Write(ctx, websocket.MessageText, []byte("3"))
+			_ = ws.writeText(ctx, []byte("3"))
 			continue
 		}
 		if bytes.HasPrefix(b, []byte("40")) {
 			break
 		}
-		ws.CloseNow()
+		ws.closeNow()
 		return nil, fmt.Errorf("%w: connect reply %q", errHandshake, b)
 	}
+	_ = ws.conn.SetReadDeadline(time.Time{})
 	return &client{ws: ws, pending: map[int64]time.Time{}, acks: make(chan int64, 1024), done: make(chan struct{})}, nil
 }
 
-// start runs the reader goroutine until the connection closes.
+// start runs the reader goroutine until the connection closes. The receive
+// path does not allocate per message (one buffer per connection, reused, and
+// a frame reader without locks, see wsConn), so the load tool can take about
+// a million broadcast deliveries per second.
 func (c *client) start() {
+	c.started = true
 	go func() {
 		defer close(c.done)
+		defer c.ws.closeNow()
 		ctx := context.Background()
+		buf := make([]byte, 0, 4096)
 		for {
-			_, b, err := c.ws.Read(ctx)
+			b, err := c.ws.readMessage(buf)
 			if err != nil {
 				return
 			}
+			buf = b[:0]
 			switch {
 			case len(b) == 1 && b[0] == '2':
-				_ = c.ws.Write(ctx, websocket.MessageText, []byte("3"))
+				_ = c.ws.writeText(ctx, []byte("3"))
 			case len(b) > 2 && b[0] == '4' && b[1] == '2':
 				if c.onEvent != nil {
 					c.onEvent(b[2:])
 				}
 			case len(b) > 2 && b[0] == '4' && b[1] == '3':
-				i := 2
-				for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-					i++
-				}
-				id, err := strconv.ParseInt(string(b[2:i]), 10, 64)
-				if err != nil {
+				id, _, ok := parseUint(b[2:])
+				if !ok {
 					continue
 				}
 				now := time.Now()
@@ -113,6 +119,16 @@ func (c *client) start() {
 			}
 		}
 	}()
+}
+
+// parseUint reads the decimal digits at the start of b: the value, the
+// number of digits, and false if there is none (or more than 18).
+func parseUint(b []byte) (v int64, n int, ok bool) {
+	for n < len(b) && n < 19 && b[n] >= '0' && b[n] <= '9' {
+		v = v*10 + int64(b[n]-'0')
+		n++
+	}
+	return v, n, n > 0 && n < 19
 }
 
 // emit sends `42<id>[name, args...]` (args already JSON) with an ack id and
@@ -133,7 +149,7 @@ func (c *client) emit(ctx context.Context, name string, args ...string) (int64, 
 	c.mu.Lock()
 	c.pending[id] = time.Now()
 	c.mu.Unlock()
-	return id, c.ws.Write(ctx, websocket.MessageText, buf)
+	return id, c.ws.writeText(ctx, buf)
 }
 
 // call emits and waits for the ack.
@@ -156,10 +172,19 @@ func (c *client) call(ctx context.Context, name string, args ...string) error {
 	}
 }
 
-// close disconnects from the namespace and closes the WebSocket.
+// close disconnects from the namespace, sends a WebSocket close frame and
+// waits (2 s at most) for the server's, which ends the reader goroutine;
+// then closes the TCP connection.
 func (c *client) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = c.ws.Write(ctx, websocket.MessageText, []byte("41"))
-	_ = c.ws.Close(websocket.StatusNormalClosure, "")
+	_ = c.ws.writeText(ctx, []byte("41"))
+	_ = c.ws.writeFrame(opClose, []byte{0x03, 0xe8}) // 1000, normal closure
+	if c.started {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+		}
+	}
+	c.ws.closeNow()
 }

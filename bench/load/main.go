@@ -4,6 +4,8 @@
 // RSS from /proc, and appends one JSON line of figures to -out.
 //
 //	load -scenario idle|broadcast|echo|churn -addr 127.0.0.1:PORT -pid PID -server NAME [-out FILE]
+//	load -scenario broadcast -n 1000 -window 32 ...   # saturated: at most 32 messages in flight (default)
+//	load -scenario broadcast -n 500 -rate 100 ...     # paced: 100 messages/s
 //	load report FILE   # medians and edged/node ratios of the JSON lines in FILE
 package main
 
@@ -32,6 +34,7 @@ type config struct {
 	duration time.Duration
 	hold     time.Duration
 	rate     float64
+	window   int
 	echoRate float64
 	size     int
 	wait     time.Duration
@@ -43,6 +46,7 @@ type result struct {
 	Server   string             `json:"server"`
 	Scenario string             `json:"scenario"`
 	Rep      int                `json:"rep"`
+	Mode     string             `json:"mode,omitempty"` // broadcast: "window=W n=N" or "rate=R n=N"
 	Metrics  map[string]float64 `json:"metrics"`
 }
 
@@ -67,7 +71,8 @@ func main() {
 	flag.IntVar(&cfg.c, "c", 50, "echo: clients; churn: concurrent loops")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measurement time (broadcast, echo, churn)")
 	flag.DurationVar(&cfg.hold, "hold", 3*time.Second, "idle: hold time before reading RSS")
-	flag.Float64Var(&cfg.rate, "rate", 100, "broadcast: messages/s from the sender")
+	flag.Float64Var(&cfg.rate, "rate", 0, "broadcast: paced mode, messages/s from the sender (0: windowed mode, see -window)")
+	flag.IntVar(&cfg.window, "window", 32, "broadcast, windowed mode: at most this many messages in flight (sent, not yet received by every receiver)")
 	flag.Float64Var(&cfg.echoRate, "echo-rate", 0, "echo: total emits/s over all clients (0: closed loop, each client waits for its ack)")
 	flag.IntVar(&cfg.size, "size", 32, "payload padding in bytes")
 	flag.DurationVar(&cfg.wait, "wait", 15*time.Second, "how long to wait for the server to accept connections")
@@ -100,6 +105,13 @@ func main() {
 		fatal(err)
 	}
 	r := result{Server: cfg.server, Scenario: cfg.scenario, Rep: cfg.rep, Metrics: m}
+	if cfg.scenario == "broadcast" {
+		if cfg.rate == 0 {
+			r.Mode = fmt.Sprintf("window=%d n=%d", cfg.window, cfg.n)
+		} else {
+			r.Mode = fmt.Sprintf("rate=%g n=%d", cfg.rate, cfg.n)
+		}
+	}
 	line, _ := json.Marshal(r)
 	fmt.Fprintf(os.Stderr, "%s\n", line)
 	if cfg.out != "" {
@@ -132,8 +144,11 @@ func (c *config) check() error {
 	if c.duration <= 0 || c.duration > 2*time.Minute || c.hold < 0 || c.hold > time.Minute {
 		return errors.New("-duration must be in (0, 2m] and -hold in [0, 1m]")
 	}
-	if c.rate <= 0 || c.rate > 100000 || c.echoRate < 0 || c.echoRate > 1000000 || c.size < 0 || c.size > 65536 {
-		return errors.New("-rate must be in (0, 100000], -echo-rate in [0, 1000000] and -size in [0, 65536]")
+	if c.rate < 0 || c.rate > 100000 || c.echoRate < 0 || c.echoRate > 1000000 || c.size < 0 || c.size > 65536 {
+		return errors.New("-rate must be in [0, 100000], -echo-rate in [0, 1000000] and -size in [0, 65536]")
+	}
+	if c.window <= 0 || c.window > 4096 || c.maxOps <= 0 {
+		return errors.New("-window must be in 1..4096 and -max positive")
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ var figures = []figure{
 	{"broadcast", "p99_ms", "broadcast: latency p99 (ms, lower)"},
 	{"broadcast", "p999_ms", "broadcast: latency p999 (ms, lower)"},
 	{"broadcast", "loss_pct", "broadcast: loss (%)"},
+	{"broadcast", "server_busy", "broadcast: server CPU busy (cores)"},
+	{"broadcast", "load_busy", "broadcast: load tool CPU busy (cores)"},
 	{"echo", "cpu_us_per_rt", "echo: server CPU per round trip (us, lower)"},
 	{"echo", "rtt_per_s", "echo: round trips/s (higher)"},
 	{"echo", "p50_ms", "echo: latency p50 (ms, lower)"},
@@ -44,6 +46,7 @@ func report(path string, w io.Writer) error {
 	defer f.Close()
 	samples := map[[3]string][]float64{} // scenario, server, metric
 	reps := map[[2]string]int{}
+	modes := map[string]bool{} // "scenario: mode"
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var r result
@@ -51,6 +54,9 @@ func report(path string, w io.Writer) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		reps[[2]string{r.Scenario, r.Server}]++
+		if r.Mode != "" {
+			modes[r.Scenario+" "+r.Mode] = true
+		}
 		for k, v := range r.Metrics {
 			key := [3]string{r.Scenario, r.Server, k}
 			samples[key] = append(samples[key], v)
@@ -96,6 +102,14 @@ func report(path string, w io.Writer) error {
 	}
 	sort.Strings(keys)
 	fmt.Fprintf(w, "runs per scenario/server: %v\n", keys)
+	if len(modes) > 0 {
+		ms := make([]string, 0, len(modes))
+		for k := range modes {
+			ms = append(ms, k)
+		}
+		sort.Strings(ms)
+		fmt.Fprintf(w, "modes: %v\n", ms)
+	}
 	return nil
 }
 

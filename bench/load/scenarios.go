@@ -106,36 +106,71 @@ func runIdle(cfg config) (map[string]float64, error) {
 	}, nil
 }
 
-// runBroadcast joins n receivers to a room, then one sender (not in the room)
-// emits "broadcast" at cfg.rate messages/s for cfg.duration; each receiver
-// records the latency from the timestamp in the payload.
+// receiver is the state of one broadcast receiver, written only by its
+// reader goroutine (count is also read by the drain loop).
+type receiver struct {
+	count atomic.Int64
+	last  int64 // ns since the run's base time of the last receipt
+	lat   *hist
+}
+
+// runBroadcast joins n receivers to a room; one sender (not in the room)
+// emits "broadcast" with a payload {"t": send time, "s": sequence, "p": padding}.
+//
+// Windowed mode (cfg.rate == 0, the default): closed loop, the sender keeps
+// at most cfg.window messages in flight (sent, not yet received by all n
+// receivers), so the slower side (server or load tool) sets the pace and the
+// server runs saturated with bounded queues. Paced mode (cfg.rate > 0): the
+// sender emits cfg.rate messages/s whatever the receivers see.
+//
+// Both stop after cfg.duration or cfg.maxOps messages, then wait up to 5 s
+// for the last deliveries. Each receiver records the latency from the send
+// time in the payload to its receipt.
 func runBroadcast(cfg config) (map[string]float64, error) {
 	const room = `"bench"`
 	receivers, err := dialMany(cfg.addr, cfg.n, 32)
 	if err != nil {
 		return nil, err
 	}
-	lat := make([][]int32, cfg.n)
-	var received atomic.Int64
-	var lastNano atomic.Int64
+	windowed := cfg.rate == 0
+	n := int32(cfg.n)
+	// ring[s % window] counts the receipts of message s; the sender resets a
+	// slot when it retires the message, before it sends message s+window.
+	var ring []atomic.Int32
+	wake := make(chan struct{}, 1)
+	if windowed {
+		ring = make([]atomic.Int32, cfg.window)
+	}
+	base := time.Now() // payload times are ns since base (exact in a JS number)
+	state := make([]receiver, cfg.n)
+	prefix := []byte(`["msg",{"t":`)
+	sKey := []byte(`,"s":`)
 	for i, c := range receivers {
+		st := &state[i]
+		st.lat = new(hist)
 		c.onEvent = func(data []byte) {
-			if !bytes.HasPrefix(data, []byte(`["msg",{"t":`)) {
+			if !bytes.HasPrefix(data, prefix) {
 				return
 			}
-			rest := data[len(`["msg",{"t":`):]
-			j := bytes.IndexByte(rest, ',')
-			if j < 0 {
+			data = data[len(prefix):]
+			t, k, ok := parseUint(data)
+			if !ok || !bytes.HasPrefix(data[k:], sKey) {
 				return
 			}
-			t, err := strconv.ParseInt(string(rest[:j]), 10, 64)
-			if err != nil {
+			seq, _, ok := parseUint(data[k+len(sKey):])
+			if !ok {
 				return
 			}
-			now := time.Now().UnixNano()
-			lat[i] = append(lat[i], int32((now-t)/1000))
-			received.Add(1)
-			lastNano.Store(now)
+			now := int64(time.Since(base))
+			st.lat.add((now - t) / 1000)
+			st.last = now
+			st.count.Add(1)
+			if windowed && ring[seq%int64(len(ring))].Add(1) == n {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
 		}
 		c.start()
 	}
@@ -155,55 +190,104 @@ func runBroadcast(cfg config) (map[string]float64, error) {
 	}
 	sender := senders[0]
 	sender.start()
+	payload := make([]byte, 0, 64+cfg.size)
 	padding := pad(cfg.size)
+	received := func() int64 {
+		var got int64
+		for i := range state {
+			got += state[i].count.Load()
+		}
+		return got
+	}
 
 	cpu0, err := cpuTime(cfg.pid)
 	if err != nil {
 		return nil, err
 	}
+	self0 := selfCPU()
 	start := time.Now()
-	interval := time.Duration(float64(time.Second) / cfg.rate)
-	sent := 0
+	deadline := start.Add(cfg.duration)
+	timer := time.NewTimer(cfg.duration)
+	defer timer.Stop()
+	interval := time.Duration(0)
+	if !windowed {
+		interval = time.Duration(float64(time.Second) / cfg.rate)
+	}
+	sent, retired := 0, 0
 	ctx := context.Background()
-	for next := start; time.Since(start) < cfg.duration && sent < cfg.maxOps; next = next.Add(interval) {
-		if d := time.Until(next); d > 0 {
+send:
+	for next := start; time.Now().Before(deadline) && sent < cfg.maxOps; next = next.Add(interval) {
+		if windowed {
+			for sent-retired >= cfg.window {
+				for retired < sent && ring[retired%cfg.window].Load() == n {
+					ring[retired%cfg.window].Store(0)
+					retired++
+				}
+				if sent-retired < cfg.window {
+					break
+				}
+				select {
+				case <-wake:
+				case <-timer.C:
+					break send
+				}
+			}
+		} else if d := time.Until(next); d > 0 {
 			time.Sleep(d)
 		}
-		payload := `{"t":` + strconv.FormatInt(time.Now().UnixNano(), 10) + `,"s":` + strconv.Itoa(sent) + `,"p":"` + padding + `"}`
-		if _, err := sender.emit(ctx, "broadcast", room, payload); err != nil {
+		payload = append(payload[:0], `{"t":`...)
+		payload = strconv.AppendInt(payload, int64(time.Since(base)), 10)
+		payload = append(payload, `,"s":`...)
+		payload = strconv.AppendInt(payload, int64(sent), 10)
+		payload = append(payload, `,"p":"`...)
+		payload = append(payload, padding...)
+		payload = append(payload, `"}`...)
+		if _, err := sender.emit(ctx, "broadcast", room, string(payload)); err != nil {
 			return nil, fmt.Errorf("broadcast: %w", err)
 		}
 		sent++
 	}
 	want := int64(sent) * int64(cfg.n)
 	drain := time.Now().Add(5 * time.Second)
-	for received.Load() < want && time.Now().Before(drain) {
+	for received() < want && time.Now().Before(drain) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cpu1, _ := cpuTime(cfg.pid)
+	self1 := selfCPU()
+	wall := time.Since(start).Seconds()
 	closeAll(receivers)
 	closeAll(senders)
 	for _, c := range receivers {
 		<-c.done
 	}
-	got := received.Load()
-	elapsed := time.Duration(lastNano.Load() - start.UnixNano())
+	got := received()
+	var last int64
+	all := new(hist)
+	for i := range state {
+		last = max(last, state[i].last)
+		all.merge(state[i].lat)
+	}
+	elapsed := time.Duration(last) - start.Sub(base)
 	if got == 0 || elapsed <= 0 {
 		return nil, errors.New("no message delivered")
 	}
-	var all []int32
-	for _, l := range lat {
-		all = append(all, l...)
-	}
 	m := map[string]float64{
-		"receivers":           float64(cfg.n),
-		"sent":                float64(sent),
-		"offered_per_s":       float64(cfg.n) * cfg.rate,
-		"deliveries_per_s":    float64(got) / elapsed.Seconds(),
-		"cpu_us_per_delivery": float64((cpu1 - cpu0).Microseconds()) / float64(got),
-		"loss_pct":            100 * float64(want-got) / float64(want),
+		"receivers":                float64(cfg.n),
+		"sent":                     float64(sent),
+		"deliveries_per_s":         float64(got) / elapsed.Seconds(),
+		"cpu_us_per_delivery":      float64((cpu1 - cpu0).Microseconds()) / float64(got),
+		"server_busy":              (cpu1 - cpu0).Seconds() / wall,
+		"load_cpu_us_per_delivery": float64((self1 - self0).Microseconds()) / float64(got),
+		"load_busy":                (self1 - self0).Seconds() / wall,
+		"loss_pct":                 100 * float64(want-got) / float64(want),
 	}
-	percentiles(all, m)
+	if windowed {
+		m["window"] = float64(cfg.window)
+	} else {
+		m["rate"] = cfg.rate
+		m["offered_per_s"] = float64(cfg.n) * cfg.rate
+	}
+	all.percentiles(m)
 	return m, nil
 }
 
