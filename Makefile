@@ -59,7 +59,8 @@ test: lint unit interop browser
 
 # The benchmark (issue 6): edged (echo plugin and native Go handlers) against
 # the Node.js socket.io server, server on CPU 0, load on CPU 1; see bench/README.md.
-# Not part of `test`. Tune with REPS, IDLE_N, RECEIVERS, ECHO_C, DURATION, ...
+# Not part of `test`. Tune with REPS, IDLE_N, RECEIVERS, BCAST_WINDOW, BCAST_RATE,
+# ECHO_C, ECHO_RATE, CHURN_C, DURATION, SERVERS, SCENARIOS (bench/run.sh).
 bench-deps:
 	@cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 
