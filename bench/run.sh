@@ -4,7 +4,7 @@
 # echo plugin, edged with native Go handlers, Node.js socket.io) pinned to
 # CPU 0, runs the load tool pinned to CPU 1, then prints the medians and the
 # ratios. Tunables (environment): REPS, IDLE_N, RECEIVERS, BCAST_WINDOW,
-# BCAST_RATE, ECHO_C, ECHO_RATE, CHURN_C, DURATION, SERVERS, SCENARIOS, OUT.
+# BCAST_RATE, ECHO_C, ECHO_RATE, ECHO_PACED_RATE, CHURN_C, DURATION, SERVERS, SCENARIOS, OUT.
 # Broadcast is closed loop by default (BCAST_RATE=0: at most BCAST_WINDOW
 # messages in flight, the server runs saturated); BCAST_RATE=R > 0 paces the
 # sender at R messages/s instead (a lightly loaded server, no coalescing).
@@ -18,10 +18,11 @@ BCAST_WINDOW=${BCAST_WINDOW:-32}
 BCAST_RATE=${BCAST_RATE:-0}
 ECHO_C=${ECHO_C:-50}
 ECHO_RATE=${ECHO_RATE:-0}
+ECHO_PACED_RATE=${ECHO_PACED_RATE:-15000}
 CHURN_C=${CHURN_C:-20}
 DURATION=${DURATION:-10s}
 SERVERS=${SERVERS:-"edged-plugin edged-native node"}
-SCENARIOS=${SCENARIOS:-"idle broadcast echo churn"}
+SCENARIOS=${SCENARIOS:-"idle broadcast echo echo-paced churn"}
 BENCH_DIR=build/bench
 OUT=${OUT:-$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S).jsonl}
 
@@ -61,6 +62,7 @@ args_for() { # scenario
     idle) echo "-n $IDLE_N -hold 3s" ;;
     broadcast) echo "-n $RECEIVERS -window $BCAST_WINDOW -rate $BCAST_RATE -duration $DURATION -max 1000000" ;;
     echo) echo "-c $ECHO_C -echo-rate $ECHO_RATE -duration $DURATION" ;;
+    echo-paced) echo "-c $ECHO_C -echo-rate $ECHO_PACED_RATE -duration $DURATION" ;;
     churn) echo "-c $CHURN_C -duration 5s -max 15000" ;;
   esac
 }

@@ -61,7 +61,7 @@ func main() {
 		return
 	}
 	var cfg config
-	flag.StringVar(&cfg.scenario, "scenario", "echo", "idle, broadcast, echo or churn")
+	flag.StringVar(&cfg.scenario, "scenario", "echo", "idle, broadcast, echo, echo-paced or churn")
 	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:3100", "server address (127.0.0.1, port below 32768)")
 	flag.IntVar(&cfg.pid, "pid", 0, "server process id, for /proc CPU and RSS")
 	flag.StringVar(&cfg.server, "server", "", "server label in the result line")
@@ -96,6 +96,14 @@ func main() {
 		m, err = runBroadcast(cfg)
 	case "echo":
 		m, err = runEcho(cfg)
+	case "echo-paced":
+		// echo in an open loop at the same offered rate for every server,
+		// so that latencies compare at equal load
+		if cfg.echoRate <= 0 {
+			err = errors.New("echo-paced needs -echo-rate > 0")
+			break
+		}
+		m, err = runEcho(cfg)
 	case "churn":
 		m, err = runChurn(cfg)
 	default:
@@ -105,6 +113,9 @@ func main() {
 		fatal(err)
 	}
 	r := result{Server: cfg.server, Scenario: cfg.scenario, Rep: cfg.rep, Metrics: m}
+	if cfg.echoRate > 0 && (cfg.scenario == "echo" || cfg.scenario == "echo-paced") {
+		r.Mode = fmt.Sprintf("rate=%g c=%d", cfg.echoRate, cfg.c)
+	}
 	if cfg.scenario == "broadcast" {
 		if cfg.rate == 0 {
 			r.Mode = fmt.Sprintf("window=%d n=%d", cfg.window, cfg.n)

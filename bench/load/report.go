@@ -31,6 +31,10 @@ var figures = []figure{
 	{"echo", "rtt_per_s", "echo: round trips/s (higher)"},
 	{"echo", "p50_ms", "echo: latency p50 (ms, lower)"},
 	{"echo", "p99_ms", "echo: latency p99 (ms, lower)"},
+	{"echo-paced", "cpu_us_per_rt", "echo-paced: server CPU per round trip (us, lower)"},
+	{"echo-paced", "p50_ms", "echo-paced: latency p50 (ms, lower)"},
+	{"echo-paced", "p99_ms", "echo-paced: latency p99 (ms, lower)"},
+	{"echo-paced", "p999_ms", "echo-paced: latency p999 (ms, lower)"},
 	{"churn", "cpu_us_per_cycle", "churn: server CPU per cycle (us, lower)"},
 	{"churn", "cycles_per_s", "churn: cycles/s (higher)"},
 }
