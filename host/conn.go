@@ -38,7 +38,7 @@ const (
 type Conn struct {
 	srv *Server
 	id  string
-	hs  *Handshake
+	hs  handshakeRecord
 
 	// inMu serialises everything delivered to the handler: OnConnection,
 	// each OnMessage and OnClose. It is never acquired while holding mu.
@@ -75,15 +75,14 @@ type Conn struct {
 	upgraded     bool
 	upgradeTimer *time.Timer
 
-	pingTimer    *time.Timer
-	pongTimer    *time.Timer
+	heartbeat    *time.Timer // pings, and ends the session on a missing pong
 	nextPing     time.Time
 	pongDeadline time.Time
 	pongDue      bool
 	closeTimer   *time.Timer
 }
 
-func newConn(s *Server, id string, hs *Handshake, transport string) *Conn {
+func newConn(s *Server, id string, hs handshakeRecord, transport string) *Conn {
 	c := &Conn{srv: s, id: id, hs: hs, transport: transport, closePacket: packetClose}
 	open := s.openPacket(id, transport)
 	c.queue = append(c.queue, packet{typ: packetOpen, data: open})
@@ -93,8 +92,10 @@ func newConn(s *Server, id string, hs *Handshake, transport string) *Conn {
 // ID returns the session id (the "sid").
 func (c *Conn) ID() string { return c.id }
 
-// Handshake returns the request that opened the session.
-func (c *Conn) Handshake() *Handshake { return c.hs }
+// Handshake returns the request that opened the session. Each call builds a
+// new Handshake, which the caller may keep and modify; the session itself
+// keeps the request in a compact form only.
+func (c *Conn) Handshake() *Handshake { return c.hs.handshake() }
 
 // SetHandler sets the receiver of the session's messages and close event.
 // Options.OnConnection must call it before returning.

@@ -173,7 +173,7 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, q url.Values
 		s.refuse(w, r, CodeBadRequest, map[string]any{"name": "ID_GENERATION_ERROR", "error": err}, upgrade)
 		return nil
 	}
-	return newConn(s, id, newHandshake(r, q), transport)
+	return newConn(s, id, newHandshake(r), transport)
 }
 
 // generateID returns a new session id that no live session uses.
