@@ -15,9 +15,11 @@ import (
 type MemoryAdapter struct {
 	nsp *Namespace
 
+	// rooms and sids hold the socket of each id once known, so that a
+	// broadcast reaches its recipients without looking each one up.
 	mu    sync.RWMutex
-	rooms map[string]smallSet[struct{}] // room -> socket ids
-	sids  map[string]smallSet[struct{}] // socket id -> rooms
+	rooms map[string]smallSet[*Socket] // room -> socket ids (and sockets)
+	sids  map[string]socketRooms       // socket id -> rooms
 
 	recovery RecoveryStore // nil when recovery is off
 }
@@ -26,8 +28,8 @@ type MemoryAdapter struct {
 func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	a := &MemoryAdapter{
 		nsp:   nsp,
-		rooms: make(map[string]smallSet[struct{}]),
-		sids:  make(map[string]smallSet[struct{}]),
+		rooms: make(map[string]smallSet[*Socket]),
+		sids:  make(map[string]socketRooms),
 	}
 	if nsp.server.opts.ConnectionStateRecovery != nil {
 		a.recovery = nsp.server.recoveryStore
@@ -41,19 +43,38 @@ func (a *MemoryAdapter) Init(context.Context) error { return nil }
 // Close does nothing for the in-memory adapter.
 func (a *MemoryAdapter) Close() error { return nil }
 
+// socketRooms is what the adapter knows of one socket id.
+type socketRooms struct {
+	// sock is the local socket with the id; nil while the namespace has
+	// none (a socket that joins in a middleware is not added yet).
+	sock  *Socket
+	rooms smallSet[struct{}]
+}
+
 // AddAll adds a socket to rooms.
 func (a *MemoryAdapter) AddAll(id string, rooms []string) {
+	sock := a.nsp.Socket(id) // before a.mu: the namespace lock is never held inside it for writing
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine := a.sids[id]
+	if sock != nil && sock != mine.sock {
+		// the socket is local now (or a recovered one took the id): the
+		// rooms it joined before must lead to it
+		mine.sock = sock
+		for r := range mine.rooms.all() {
+			members := a.rooms[r]
+			members.set(id, sock)
+			a.rooms[r] = members
+		}
+	}
 	created := 0
 	for _, r := range rooms {
-		mine.set(r, struct{}{})
+		mine.rooms.set(r, struct{}{})
 		members, ok := a.rooms[r]
 		if !ok {
 			created++
 		}
-		members.set(id, struct{}{})
+		members.set(id, mine.sock)
 		a.rooms[r] = members
 	}
 	a.sids[id] = mine
@@ -66,7 +87,7 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 func (a *MemoryAdapter) Del(id, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if mine, ok := a.sids[id]; ok && mine.del(room) {
+	if mine, ok := a.sids[id]; ok && mine.rooms.del(room) {
 		a.sids[id] = mine
 	}
 	a.delMember(room, id)
@@ -92,7 +113,7 @@ func (a *MemoryAdapter) DelAll(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine := a.sids[id]
-	for r := range mine.all() {
+	for r := range mine.rooms.all() {
 		a.delMember(r, id)
 	}
 	delete(a.sids, id)
@@ -111,7 +132,11 @@ func (a *MemoryAdapter) Rooms() []string {
 
 // Sockets returns the ids of sockets in any of rooms, or of all sockets when rooms is empty.
 func (a *MemoryAdapter) Sockets(rooms []string) []string {
-	return a.matching(BroadcastOptions{Rooms: rooms})
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	var ids []string
+	a.each(BroadcastOptions{Rooms: rooms}, func(id string, _ *Socket) { ids = append(ids, id) })
+	return ids
 }
 
 // SocketRooms returns the rooms of a socket.
@@ -119,87 +144,145 @@ func (a *MemoryAdapter) SocketRooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	mine := a.sids[id]
-	out := make([]string, 0, mine.len())
-	for r := range mine.all() {
+	out := make([]string, 0, mine.rooms.len())
+	for r := range mine.rooms.all() {
 		out = append(out, r)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// matching returns the ids of sockets selected by opts.
-func (a *MemoryAdapter) matching(opts BroadcastOptions) []string {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
+// maxInlineRooms bounds the rooms (or except rooms) of a selection that are
+// checked by lookups in the others; more use a map of the ids seen.
+const maxInlineRooms = 8
+
+// each calls fn, with a.mu held for reading, once for every socket id
+// selected by opts, with the socket when the adapter knows it. It builds no
+// set for the common selections: a room or all sockets, with up to
+// maxInlineRooms rooms and except rooms.
+func (a *MemoryAdapter) each(opts BroadcastOptions, fn func(id string, s *Socket)) {
+	var exceptBuf [maxInlineRooms]smallSet[*Socket]
+	except := exceptBuf[:0]
+	var exceptMap map[string]struct{} // beyond maxInlineRooms except rooms
+	for _, r := range opts.Except {
+		members, ok := a.rooms[r]
+		if !ok {
+			continue
+		}
+		if len(except) < maxInlineRooms {
+			except = append(except, members)
+			continue
+		}
+		if exceptMap == nil {
+			exceptMap = make(map[string]struct{})
+		}
+		for id := range members.all() {
+			exceptMap[id] = struct{}{}
+		}
+	}
 	excluded := func(id string) bool {
-		for _, r := range opts.Except {
-			if members, ok := a.rooms[r]; ok && members.has(id) {
+		for i := range except {
+			if except[i].has(id) {
 				return true
 			}
 		}
-		return false
+		_, ok := exceptMap[id]
+		return ok
 	}
-	var ids []string
+
 	if len(opts.Rooms) == 0 {
-		ids = make([]string, 0, len(a.sids))
-		for id := range a.sids {
+		for id, mine := range a.sids {
 			if !excluded(id) {
-				ids = append(ids, id)
+				fn(id, mine.sock)
 			}
 		}
-		return ids
+		return
 	}
-	if len(opts.Rooms) == 1 {
-		members := a.rooms[opts.Rooms[0]]
-		ids = make([]string, 0, members.len())
-		for id := range members.all() {
-			if !excluded(id) {
-				ids = append(ids, id)
-			}
-		}
-		return ids
-	}
-	seen := make(map[string]struct{})
+	var roomBuf [maxInlineRooms]smallSet[*Socket]
+	rooms := roomBuf[:0]
 	for _, r := range opts.Rooms {
-		members := a.rooms[r]
-		for id := range members.all() {
-			if _, dup := seen[id]; dup {
-				continue
+		if members, ok := a.rooms[r]; ok {
+			rooms = append(rooms, members)
+		}
+	}
+	var seen map[string]struct{} // beyond maxInlineRooms rooms
+	if len(rooms) > maxInlineRooms {
+		seen = make(map[string]struct{})
+	}
+	for i := range rooms {
+		for id, s := range rooms[i].all() {
+			if seen != nil {
+				if _, dup := seen[id]; dup {
+					continue
+				}
+				seen[id] = struct{}{}
+			} else if inAny(rooms[:i], id) {
+				continue // delivered with an earlier room
 			}
-			seen[id] = struct{}{}
 			if !excluded(id) {
-				ids = append(ids, id)
+				fn(id, s)
 			}
 		}
 	}
-	return ids
 }
 
-// apply calls fn for every local socket selected by opts.
-func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(*Socket)) {
-	ids := a.matching(opts)
-	// one namespace lock per broadcast, not one per recipient; fn runs
-	// without it (it may disconnect the socket)
-	sp := socketSlices.Get().(*[]*Socket)
-	socks := (*sp)[:0]
-	a.nsp.mu.RLock()
-	for _, id := range ids {
-		if s := a.nsp.sockets[id]; s != nil {
-			socks = append(socks, s)
+func inAny(sets []smallSet[*Socket], id string) bool {
+	for i := range sets {
+		if sets[i].has(id) {
+			return true
 		}
 	}
-	a.nsp.mu.RUnlock()
-	for _, s := range socks {
-		fn(s)
+	return false
+}
+
+// selected returns the local sockets selected by opts in a pooled slice;
+// give it back with putSockets. The callers deliver without the adapter's
+// lock (a delivery may disconnect the socket).
+func (a *MemoryAdapter) selected(opts BroadcastOptions) *[]*Socket {
+	sp := socketSlices.Get().(*[]*Socket)
+	socks := (*sp)[:0]
+	nspLocked := false
+	a.mu.RLock()
+	a.each(opts, func(id string, s *Socket) {
+		if s == nil {
+			// not local when it joined: look it up (lock order adapter, then namespace)
+			if !nspLocked {
+				a.nsp.mu.RLock()
+				nspLocked = true
+			}
+			s = a.nsp.sockets[id]
+		}
+		if s != nil && !s.closed() {
+			socks = append(socks, s)
+		}
+	})
+	if nspLocked {
+		a.nsp.mu.RUnlock()
 	}
-	clear(socks)
-	if cap(socks) <= 1<<16 {
-		*sp = socks[:0]
+	a.mu.RUnlock()
+	*sp = socks
+	return sp
+}
+
+// putSockets returns a slice from selected to the pool.
+func putSockets(sp *[]*Socket) {
+	clear(*sp)
+	if cap(*sp) <= 1<<16 {
+		*sp = (*sp)[:0]
 		socketSlices.Put(sp)
 	}
 }
 
 var socketSlices = sync.Pool{New: func() any { return new([]*Socket) }}
+
+// apply calls fn for every local socket selected by opts.
+func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(*Socket)) {
+	sp := a.selected(opts)
+	for _, s := range *sp {
+		fn(s)
+	}
+	putSockets(sp)
+}
 
 // Broadcast encodes the packet once and queues it to every selected socket.
 // With recovery on, a non-volatile EVENT without ack gets an offset appended
@@ -216,12 +299,13 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) error
 		p = &q
 	}
 	msgs := encodePacket(p)
-	n := 0
-	a.apply(opts, func(s *Socket) {
-		n++
+	sp := a.selected(opts)
+	for _, s := range *sp {
 		s.notifyOutgoing(p)
 		s.client.write(msgs, opts.Flags.Volatile)
-	})
+	}
+	n := len(*sp)
+	putSockets(sp)
 	if obs := a.nsp.server.opts.Observer; obs != nil {
 		obs.Broadcast(a.nsp.name, n)
 	}
@@ -234,17 +318,19 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts BroadcastOptions
 	p.Namespace = a.nsp.name
 	p.ID = a.nsp.nextAckID()
 	msgs := encodePacket(p)
-	n := 0
-	a.apply(opts, func(s *Socket) {
-		n++
-		s.registerAck(p.ID, func(r *Ack, err error) {
-			if err == nil {
-				ack(r)
-			}
-		})
+	answered := func(r *Ack, err error) {
+		if err == nil {
+			ack(r)
+		}
+	}
+	sp := a.selected(opts)
+	for _, s := range *sp {
+		s.registerAck(p.ID, answered)
 		s.notifyOutgoing(p)
 		s.client.write(msgs, opts.Flags.Volatile)
-	})
+	}
+	n := len(*sp)
+	putSockets(sp)
 	if obs := a.nsp.server.opts.Observer; obs != nil {
 		obs.Broadcast(a.nsp.name, n)
 	}

@@ -39,3 +39,23 @@ func TestAnyOutgoingOnBroadcast(t *testing.T) {
 	default:
 	}
 }
+
+// A room joined in a connect middleware, before the socket is in its
+// namespace, still leads broadcasts to it; so do rooms given up and rejoined.
+func TestBroadcastReachesRoomsJoinedEarly(t *testing.T) {
+	srv, url := newTestServer(t, Options{})
+	srv.Use(func(s *Socket) error { s.Join("early"); return nil })
+	srv.OnConnection(func(s *Socket) {
+		s.On("go", func(e *Event) {
+			s.Leave("early")
+			s.Join("early", "late")
+			_ = srv.To("early", "late").Except("none").Emit("hi", 1) // once per socket
+			_ = srv.To(s.ID()).Emit("own")
+		})
+	})
+	c := wiretest.Dial(t, url)
+	connect(t, c, "/")
+	c.Send(`42["go"]`)
+	c.Expect(`42["hi",1]`)
+	c.Expect(`42["own"]`)
+}

@@ -88,6 +88,9 @@ func (s *Socket) Conn() *host.Conn { return s.client.conn }
 // Connected reports whether the socket is connected to its namespace.
 func (s *Socket) Connected() bool { return s.connected.Load() && !s.closing.Load() }
 
+// closed reports whether the socket finished disconnecting.
+func (s *Socket) closed() bool { return s.closing.Load() && !s.connected.Load() }
+
 // Recovered reports whether the socket's state was restored by connection state recovery.
 func (s *Socket) Recovered() bool { return s.recovered }
 
@@ -138,7 +141,7 @@ func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
 
 // Join adds the socket to rooms.
 func (s *Socket) Join(rooms ...string) {
-	if s.closing.Load() && !s.connected.Load() {
+	if s.closed() {
 		return
 	}
 	s.nsp.adapter.AddAll(s.id, rooms)
@@ -448,10 +451,15 @@ func (s *Socket) writePacket(p *parser.Packet, volatile bool) {
 }
 
 // notifyOutgoing runs the outgoing catch-all handlers for an EVENT packet.
+// It is called per recipient of a broadcast: without handlers (the common
+// case) it is an atomic load, inlined.
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
-	if s.handlers.outgoing.Load() == 0 {
-		return // the common case, checked per recipient of a broadcast without a lock
+	if s.handlers.outgoing.Load() != 0 {
+		s.runOutgoing(p)
 	}
+}
+
+func (s *Socket) runOutgoing(p *parser.Packet) {
 	hs := s.handlers.anyHandlers(anyOutgoing)
 	if len(hs) == 0 || (p.Type != parser.Event && p.Type != parser.BinaryEvent) {
 		return
