@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,31 +9,36 @@ import (
 	"github.com/edged-io/edged/plugins/abi"
 )
 
-// input is the union of the dispatcher inputs of docs/ABI.md §3.
+// input is the union of the dispatcher inputs of docs/ABI.md §3. Its
+// slices alias the input buffer, which is never reused (see readInput).
 type input struct {
-	Socket    []byte            `json:"socket"` // raw, decoded on demand
-	Event     string            `json:"event"`
-	Args      json.RawMessage   `json:"args"`
-	Ack       bool              `json:"ack"`
-	Reason    string            `json:"reason"`
-	Token     int32             `json:"token"`
-	Responses []json.RawMessage `json:"responses"`
-	Error     string            `json:"error"`
-	Namespace string            `json:"namespace"`
+	Socket    []byte // the socket object, decoded on demand; nil if null
+	Event     []byte // the event name as a raw JSON string
+	Args      json.RawMessage
+	Ack       bool
+	Reason    string
+	Token     int32
+	Responses []json.RawMessage
+	Error     string
+	Namespace string
 }
 
-// decode fills in from the JSON b; it copies what it keeps (b is reused).
+// decode fills in from the JSON b, keeping slices of b without copying
+// them: b must not be reused. It runs on every call, so it iterates without
+// callbacks.
 func (in *input) decode(b []byte) error {
-	return eachMember(b, func(k, v []byte) error {
-		switch string(k) {
+	it := members{b: b}
+	for it.next() {
+		v := it.val[:len(it.val):len(it.val)] // appending to a kept slice must not overwrite b
+		switch string(it.key) {
 		case "socket":
 			if string(v) != "null" {
-				in.Socket = bytes.Clone(v)
+				in.Socket = v
 			}
 		case "event":
-			in.Event, _ = parseString(v)
+			in.Event = v
 		case "args":
-			in.Args = bytes.Clone(v)
+			in.Args = v
 		case "ack":
 			in.Ack, _ = parseBool(v)
 		case "reason":
@@ -43,17 +47,50 @@ func (in *input) decode(b []byte) error {
 			t, _ := parseInt(v)
 			in.Token = int32(t)
 		case "responses":
-			return eachElement(v, func(e []byte) error {
-				in.Responses = append(in.Responses, bytes.Clone(e))
-				return nil
-			})
+			el := elements{b: v}
+			for el.next() {
+				in.Responses = append(in.Responses, el.val[:len(el.val):len(el.val)])
+			}
+			if el.err != nil {
+				return el.err
+			}
 		case "error":
 			in.Error, _ = parseString(v)
 		case "namespace":
 			in.Namespace, _ = parseString(v)
 		}
+	}
+	return it.err
+}
+
+// name returns the event name.
+func (in *input) name() string {
+	s, _ := parseString(in.Event)
+	return s
+}
+
+// frame holds the values a dispatcher call passes to the handlers and,
+// when it fits in buf, the input they alias: one allocation per call
+// instead of one per value.
+type frame struct {
+	socket Socket
+	event  Event
+	buf    [224]byte
+}
+
+// newSocket returns the socket of the call, nil if the input has none.
+func (f *frame) newSocket(raw []byte) *Socket {
+	if raw == nil {
 		return nil
-	})
+	}
+	f.socket.raw = raw
+	return &f.socket
+}
+
+// newEvent returns the event of the call.
+func (f *frame) newEvent(name string, in *input) *Event {
+	f.event = Event{Name: name, Args: in.Args, list: argList{raw: in.Args}, ack: in.Ack}
+	return &f.event
 }
 
 // initInput is the input of edged_init.
@@ -71,7 +108,7 @@ func (in *initInput) decode(b []byte) error {
 		case "version":
 			in.Version, _ = parseString(v)
 		case "config":
-			in.Config = bytes.Clone(v)
+			in.Config = v
 		}
 		return nil
 	})
@@ -102,7 +139,7 @@ func doInit(n int32) (st abi.Status) {
 		return abi.StatusError
 	}
 	var in initInput
-	if err := in.decode(readInput(n)); err != nil {
+	if err := in.decode(readInput(n, nil)); err != nil {
 		reject("init input: "+err.Error(), nil)
 		return abi.StatusError
 	}
@@ -175,12 +212,13 @@ func doOn(kind abi.Kind, n int32) (st abi.Status) {
 	if p == nil {
 		return abi.StatusUnknownKind
 	}
+	f := new(frame)
 	var in input
-	if err := in.decode(readInput(n)); err != nil {
+	if err := in.decode(readInput(n, f.buf[:])); err != nil {
 		reject("sdk: bad input: "+err.Error(), nil)
 		return abi.StatusError
 	}
-	s := newSocket(in.Socket)
+	s := f.newSocket(in.Socket)
 	switch kind {
 	case abi.KindConnect:
 		for _, fn := range p.connect {
@@ -199,20 +237,20 @@ func doOn(kind abi.Kind, n int32) (st abi.Status) {
 			fn(s)
 		}
 	case abi.KindEvent:
-		fn := p.events[in.Event]
-		if fn == nil {
+		h := lookup(p.events, in.Event)
+		if h.fn == nil {
 			return abi.StatusOK
 		}
-		e := newEvent(in.Event, in.Args, in.Ack)
-		v, err := fn(s, e)
+		e := f.newEvent(h.name, &in)
+		v, err := h.fn(s, e)
 		return answer(e, v, err)
 	case abi.KindAny:
-		e := newEvent(in.Event, in.Args, in.Ack)
+		e := f.newEvent(in.name(), &in)
 		for _, fn := range p.any {
 			fn(s, e)
 		}
 	case abi.KindPacket:
-		e := newEvent(in.Event, in.Args, in.Ack)
+		e := f.newEvent(in.name(), &in)
 		for _, fn := range p.packet {
 			if err := fn(s, e); err != nil {
 				reject(err.Error(), nil)
@@ -243,13 +281,13 @@ func doOn(kind abi.Kind, n int32) (st abi.Status) {
 		}
 		fn(s, r)
 	case abi.KindServerSideEmit:
-		fn := p.serverSide[in.Event]
-		if fn == nil {
+		h := lookup(p.serverSide, in.Event)
+		if h.fn == nil {
 			return abi.StatusOK
 		}
-		e := newEvent(in.Event, in.Args, in.Ack)
+		e := f.newEvent(h.name, &in)
 		e.Namespace = in.Namespace
-		v, err := fn(e)
+		v, err := h.fn(e)
 		return answer(e, v, err)
 	default:
 		return abi.StatusUnknownKind

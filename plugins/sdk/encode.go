@@ -265,5 +265,9 @@ func placeholderNum(raw json.RawMessage) (int, bool) {
 	return *p.Num, true
 }
 
-// hasPlaceholder reports whether raw may contain a binary placeholder.
-func hasPlaceholder(raw []byte) bool { return bytes.Contains(raw, []byte(`"_placeholder"`)) }
+// hasPlaceholder reports whether raw may contain a binary placeholder. It
+// looks for an underscore first: bytes.IndexByte is fast in WebAssembly,
+// bytes.Contains stops at every quote.
+func hasPlaceholder(raw []byte) bool {
+	return bytes.IndexByte(raw, '_') >= 0 && bytes.Contains(raw, []byte(`"_placeholder"`))
+}

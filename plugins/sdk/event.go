@@ -244,10 +244,6 @@ type Event struct {
 	acked bool
 }
 
-func newEvent(name string, args json.RawMessage, ack bool) *Event {
-	return &Event{Name: name, Args: args, list: argList{raw: args}, ack: ack}
-}
-
 // HasAck reports whether the sender asked for an acknowledgement that has
 // not been sent yet.
 func (e *Event) HasAck() bool { return e.ack && !e.acked }

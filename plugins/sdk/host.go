@@ -73,12 +73,10 @@ func (e *CallError) Unwrap() error {
 	}
 }
 
-// Buffers reused across calls: an instance serves one call at a time, so
-// package state is safe (the wasm guest is single-threaded).
-var (
-	inBuf  []byte // input of the current edged_on / edged_init call
-	resBuf []byte // result of the last call
-)
+// resBuf holds the result of the last call, reused across calls: an
+// instance serves one call at a time, so package state is safe (the wasm
+// guest is single-threaded).
+var resBuf []byte
 
 // grow returns b with length n, reallocating only when its capacity is short.
 func grow(b []byte, n int) []byte {
@@ -88,18 +86,23 @@ func grow(b []byte, n int) []byte {
 	return make([]byte, n, n+n/4)
 }
 
-// readInput copies the n bytes of the current input into inBuf.
-func readInput(n int32) []byte {
-	inBuf = grow(inBuf, int(n))
+// readInput reads the current input (n bytes announced) into buf if it
+// fits, else into a new buffer. The values decoded from it alias it instead
+// of copying, so buf must not be reused.
+func readInput(n int32, buf []byte) []byte {
+	b := buf
+	if int(n) > len(buf) {
+		b = make([]byte, n)
+	}
 	for {
-		need := host.inputRead(inBuf)
+		need := host.inputRead(b)
 		if need < 0 {
 			return nil
 		}
-		if int(need) <= len(inBuf) {
-			return inBuf[:need]
+		if int(need) <= len(b) {
+			return b[:need]
 		}
-		inBuf = grow(inBuf, int(need))
+		b = make([]byte, need)
 	}
 }
 

@@ -16,13 +16,13 @@ type Plugin struct {
 	init          []func() error
 	connect       []ConnectHandler
 	connection    []ConnectionHandler
-	events        map[string]EventHandler
+	events        map[string]named[EventHandler]
 	eventNames    []string
 	any           []AnyHandler
 	packet        []PacketHandler
 	disconnecting []DisconnectHandler
 	disconnect    []DisconnectHandler
-	serverSide    map[string]ServerSideHandler
+	serverSide    map[string]named[ServerSideHandler]
 	serverNames   []string
 	acks          []ackEntry
 }
@@ -93,12 +93,12 @@ func (p *Plugin) OnConnection(fn ConnectionHandler) { p.connection = append(p.co
 // On sets the handler of event; one handler per event name.
 func (p *Plugin) On(event string, fn EventHandler) {
 	if p.events == nil {
-		p.events = make(map[string]EventHandler)
+		p.events = make(map[string]named[EventHandler])
 	}
 	if _, dup := p.events[event]; !dup {
 		p.eventNames = append(p.eventNames, event)
 	}
-	p.events[event] = fn
+	p.events[event] = named[EventHandler]{event, fn}
 }
 
 // OnAny adds a catch-all handler that sees every event.
@@ -118,12 +118,29 @@ func (p *Plugin) OnDisconnect(fn DisconnectHandler) { p.disconnect = append(p.di
 // OnServerSide sets the handler of a server-side event from another node.
 func (p *Plugin) OnServerSide(event string, fn ServerSideHandler) {
 	if p.serverSide == nil {
-		p.serverSide = make(map[string]ServerSideHandler)
+		p.serverSide = make(map[string]named[ServerSideHandler])
 	}
 	if _, dup := p.serverSide[event]; !dup {
 		p.serverNames = append(p.serverNames, event)
 	}
-	p.serverSide[event] = fn
+	p.serverSide[event] = named[ServerSideHandler]{event, fn}
+}
+
+// named is a handler with the event name it was registered for: the
+// dispatcher reuses that string instead of allocating one per event.
+type named[H any] struct {
+	name string
+	fn   H
+}
+
+// lookup returns the entry of the event whose name is the JSON string raw
+// (fn nil when there is none).
+func lookup[H any](m map[string]named[H], raw []byte) named[H] {
+	if s, ok := plainString(raw); ok {
+		return m[string(s)] // no allocation
+	}
+	name, _ := parseString(raw)
+	return m[name]
 }
 
 // OnAckResult registers the handler of acknowledgements named name and

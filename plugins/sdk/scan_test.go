@@ -3,6 +3,7 @@ package sdk
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -54,11 +55,11 @@ func TestDecodeInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Event != "ev" || string(in.Args) != `[1,"two"]` || !in.Ack || in.Token != 3 || len(in.Responses) != 2 ||
+	if in.name() != "ev" || string(in.Args) != `[1,"two"]` || !in.Ack || in.Token != 3 || len(in.Responses) != 2 ||
 		string(in.Responses[1]) != "[2]" || in.Error != "e" || in.Reason != "why" {
 		t.Fatalf("%+v", in)
 	}
-	s := newSocket(in.Socket)
+	s := new(frame).newSocket(in.Socket)
 	if s.ID() != "i" || s.Namespace() != "/n" || !s.InRoom("r") || !s.Recovered() || s.Transport() != "polling" ||
 		string(s.RawData()) != `{"x":[1]}` {
 		t.Fatalf("%+v", s)
@@ -66,7 +67,7 @@ func TestDecodeInput(t *testing.T) {
 }
 
 func TestBindFastPaths(t *testing.T) {
-	e := newEvent("x", json.RawMessage(`["s", true, 2.5, 7, {"k":"v"}, [1], null]`), false)
+	e := new(frame).newEvent("x", &input{Args: json.RawMessage(`["s", true, 2.5, 7, {"k":"v"}, [1], null]`)})
 	var (
 		s    string
 		b    bool
@@ -113,4 +114,25 @@ func FuzzEachElement(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSkipString checks the 8-bytes-at-a-time string scanner around
+// escapes at every offset.
+func TestSkipString(t *testing.T) {
+	for n := 0; n < 24; n++ {
+		for _, esc := range []string{`"`, `\`, "\n", "é"} {
+			for at := 0; at <= n; at++ {
+				s := strings.Repeat("a", at) + esc + strings.Repeat("b", n-at)
+				js, _ := json.Marshal(s)
+				in := string(js) + `,"x"`
+				end, err := skipString([]byte(in), 0)
+				if err != nil || end != len(js) {
+					t.Fatalf("%s: end %d, %v; want %d", in, end, err, len(js))
+				}
+				if _, err := skipString(js[:len(js)-1], 0); err == nil {
+					t.Fatalf("%s: unterminated string accepted", js[:len(js)-1])
+				}
+			}
+		}
+	}
 }

@@ -510,3 +510,50 @@ func normalize(v any) any {
 	}
 	return v
 }
+
+// TestRetainedValues checks that a Socket and an Event kept past their call
+// still hold their values after later calls (small and large inputs).
+func TestRetainedValues(t *testing.T) {
+	var (
+		sockets []*Socket
+		events  []*Event
+		args    []json.RawMessage
+	)
+	p := &Plugin{}
+	p.On("e", func(s *Socket, e *Event) (any, error) {
+		sockets, events, args = append(sockets, s), append(events, e), append(args, e.Args)
+		return nil, nil
+	})
+	h := install(t, p)
+	inputs := []string{`["small"]`, `["` + strings.Repeat("large", 100) + `"]`, `[1]`, `[2]`}
+	for _, a := range inputs {
+		if st := h.on(abi.KindEvent, eventInput("e", a, false)); st != abi.StatusOK {
+			t.Fatalf("status %d", st)
+		}
+	}
+	for i, a := range inputs {
+		if string(events[i].Args) != a || string(args[i]) != a || events[i].Name != "e" || sockets[i].ID() != "abc" {
+			t.Fatalf("call %d: args %s, name %q, socket %q", i, events[i].Args, events[i].Name, sockets[i].ID())
+		}
+	}
+	// appending to the args must not overwrite the rest of the input (the
+	// socket object, decoded on first use)
+	h.on(abi.KindEvent, `{"event":"e","args":[3],"socket":`+sock+`}`)
+	_ = append(events[4].Args, `,"x"]}"overwritten"`...)
+	if id := sockets[4].ID(); id != "abc" {
+		t.Fatalf("socket id %q after an append to the args", id)
+	}
+}
+
+// TestEscapedEventName checks an event name with escapes finds its handler.
+func TestEscapedEventName(t *testing.T) {
+	p := &Plugin{}
+	var got string
+	p.On("é\"x", func(s *Socket, e *Event) (any, error) { got = e.Name; return "ok", nil })
+	h := install(t, p)
+	h.on(abi.KindEvent, `{"socket":`+sock+`,"event":"\u00e9\"x","args":[],"ack":true}`)
+	if got != "é\"x" {
+		t.Fatalf("name %q", got)
+	}
+	sameJSON(t, h.only(t, abi.OpAck).req, `{"args":["ok"]}`)
+}

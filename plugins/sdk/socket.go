@@ -77,13 +77,6 @@ func (s *socketJSON) decode(b []byte) error {
 	})
 }
 
-func newSocket(raw []byte) *Socket {
-	if raw == nil {
-		return nil
-	}
-	return &Socket{raw: raw}
-}
-
 // ID returns the socket id.
 func (s *Socket) ID() string {
 	s.load()

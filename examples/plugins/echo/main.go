@@ -24,7 +24,7 @@ func echo(s *sdk.Socket, e *sdk.Event) (any, error) {
 		return nil, err
 	}
 	if e.HasAck() {
-		return raw, nil
+		return nil, e.AckRaw(raw)
 	}
 	return nil, s.EmitRaw("echo", raw)
 }
