@@ -26,6 +26,11 @@ type Options struct {
 	// MaxPendingEvents bounds the events queued for one socket's handlers
 	// (default 1024); a client that floods beyond it is disconnected.
 	MaxPendingEvents int
+	// ReserveHandlerStack grows the goroutine that runs a socket's handlers
+	// to 16 KiB of stack before it runs them. Set it when handlers go deep
+	// (edged's WebAssembly plugins do): the stack then grows once while it
+	// is shallow instead of being copied in the middle of a handler.
+	ReserveHandlerStack bool
 	// GenerateID creates socket ids and private session ids (default: 20 random url-safe chars).
 	GenerateID func() string
 	// Logger receives the server's structured log (default: slog.Default()).

@@ -42,6 +42,7 @@ func newSocket(nsp *Namespace, c *client, auth map[string]any, prev *Session) *S
 	}
 	s.queue.limit = int32(min(nsp.server.opts.MaxPendingEvents, math.MaxInt32))
 	s.queue.onPanic = nsp.server.handlerPanic
+	s.queue.reserve = nsp.server.opts.ReserveHandlerStack
 	if prev != nil {
 		s.id = prev.SID
 		s.pid = prev.PID

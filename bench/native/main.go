@@ -10,6 +10,7 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,7 +21,11 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:3100", "listen address")
+	pprofAddr := flag.String("pprof-addr", "", "serve net/http/pprof on this address (for profiling the benchmark)")
 	flag.Parse()
+	if *pprofAddr != "" {
+		go func() { log.Println(http.ListenAndServe(*pprofAddr, nil)) }()
+	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := core.NewServer(core.Options{Logger: logger, DisableServeClient: true})

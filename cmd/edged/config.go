@@ -603,7 +603,9 @@ func (c *Config) coreOptions(log *slog.Logger) core.Options {
 		},
 		ConnectTimeout:     c.ConnectTimeout,
 		DisableServeClient: !c.ServeClient,
-		Logger:             log,
+		// plugin calls run deep: see core.Options.ReserveHandlerStack
+		ReserveHandlerStack: true,
+		Logger:              log,
 	}
 	if c.Cookie {
 		opts.Engine.Cookie = &host.CookieOptions{
