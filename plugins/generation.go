@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -38,9 +39,9 @@ type generation struct {
 
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
-	// stopFlag: the module is instrumented (instrument.go) and its calls
-	// are stopped through the stop global rather than by wazero.
-	stopFlag bool
+	// instrumented: the module checks its fuel and yields to the host
+	// (instrument.go), which enforces the call deadline instead of wazero.
+	instrumented bool
 
 	sem  chan struct{} // one token per live or starting instance
 	mu   sync.Mutex
@@ -53,24 +54,27 @@ type generation struct {
 
 // instance is one instantiated module; it serves one call at a time.
 type instance struct {
-	g     *generation
-	mod   api.Module
-	mem   api.Memory
-	on    api.Function
-	stop  api.MutableGlobal // the stop flag of an instrumented module
-	stack [2]uint64
-	cs    *callState // the call running now
-	ctx   callCtx    // the context of every edged_on call
+	g   *generation
+	mod api.Module
+	mem api.Memory
+	on  api.Function
+	// deadline of the running call (unix nanoseconds) for an instrumented
+	// module, checked when the guest yields; 0 when there is none
+	deadline int64
+	stack    [2]uint64
+	cs       *callState // the call running now
+	ctx      callCtx    // the context of every edged_on call
 }
 
 // callCtx is an instance's reusable context for its calls: it carries the
 // instance for the host functions and, unless the plugin is trusted, the
-// per-call deadline. The deadline is a timer armed before each call and
-// disarmed after it, instead of a context.WithTimeout per call (a timer, a
-// cancel context and five allocations every call). When it fires it sets the
-// instance's stop flag (instrumented modules) or closes Done (wazero then
-// closes the module). Once it has fired the instance is never reused, even
-// when the timer fired just after its call returned.
+// per-call deadline. An instrumented module's deadline is a time the guest's
+// yields check (hostYield). For other modules it is a timer armed before
+// each call and disarmed after it, instead of a context.WithTimeout per call
+// (a timer, a cancel context and five allocations every call); when it fires
+// it closes Done, and wazero then closes the module. Once the deadline has
+// passed the instance is never reused, even when the timer fired just after
+// its call returned.
 type callCtx struct {
 	context.Context // Background: no deadline, no values of its own
 	inst            *instance
@@ -97,15 +101,15 @@ func (c *callCtx) Value(key any) any {
 
 func (c *callCtx) expire() {
 	c.fired.Store(true)
-	if c.inst.stop != nil {
-		c.inst.stop.Set(1)
-		return
-	}
 	close(c.done)
 }
 
 // arm starts the deadline of one call.
 func (c *callCtx) arm(d time.Duration) {
+	if c.inst.g.instrumented {
+		c.inst.deadline = time.Now().Add(d).UnixNano()
+		return
+	}
 	if c.timer != nil {
 		c.timer.Reset(d)
 	}
@@ -143,17 +147,18 @@ func (m *Manager) loadGeneration(ctx context.Context, name string, wasm, setting
 	g.log = m.log.With("plugin", name, "version", g.version)
 	code := wasm
 	if !set.Trusted {
-		// The stop flag bounds calls at a fraction of the cost of wazero's
-		// CloseOnContextDone, which remains for modules it cannot rewrite.
+		// Fuel checks and yields bound calls at a fraction of the cost of
+		// wazero's CloseOnContextDone, which remains for modules they cannot
+		// be added to.
 		if instrumented, err := instrument(wasm); err == nil {
-			code, g.stopFlag = instrumented, true
+			code, g.instrumented = instrumented, true
 		} else {
 			g.log.Debug("plugin not instrumented; wazero enforces the call deadline", "reason", err)
 		}
 	}
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(set.MemoryPages).
-		WithCloseOnContextDone(!set.Trusted && !g.stopFlag).
+		WithCloseOnContextDone(!set.Trusted && !g.instrumented).
 		WithCompilationCache(m.cache)
 	g.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
 	ok := false
@@ -166,7 +171,7 @@ func (m *Manager) loadGeneration(ctx context.Context, name string, wasm, setting
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: not a WebAssembly module: %w", name, err)
 	}
-	if err := validate(name, g.compiled); err != nil {
+	if err := validate(name, g.compiled, g.instrumented); err != nil {
 		return nil, err
 	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, g.rt); err != nil {
@@ -243,18 +248,8 @@ func (g *generation) newInstance(ctx context.Context) (*instance, *abi.Declarati
 		_ = mod.Close(ctx)
 		return nil, nil, fmt.Errorf("plugin %s: missing export %q", g.name, abi.ExportMemory)
 	}
-	if g.stopFlag {
-		stop, ok := mod.ExportedGlobal(stopExport).(api.MutableGlobal)
-		if !ok {
-			_ = mod.Close(ctx)
-			return nil, nil, fmt.Errorf("plugin %s: instrumented module lacks its stop flag", g.name)
-		}
-		inst.stop = stop
-	}
-	if !g.set.Trusted {
-		if !g.stopFlag {
-			inst.ctx.done = make(chan struct{})
-		}
+	if !g.set.Trusted && !g.instrumented {
+		inst.ctx.done = make(chan struct{})
 		inst.ctx.timer = time.AfterFunc(time.Hour, inst.ctx.expire)
 		inst.ctx.timer.Stop()
 	}
@@ -307,6 +302,9 @@ func (inst *instance) invoke(f api.Function, stack []uint64) (ok bool, err error
 	}
 	return ok, err
 }
+
+// errCallDeadline stops an instrumented guest that yields past its deadline.
+var errCallDeadline = errors.New("call ran past its deadline")
 
 // invokeOnce is invoke for the init calls: a deadline that fired is an
 // error even when the call returned.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -71,8 +72,27 @@ func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
 	add(abi.FuncCall, hostCall)
 	add(abi.FuncResultRead, hostResultRead)
 	add(abi.FuncLog, hostLog)
-	_, err := b.Instantiate(ctx)
+	if _, err := b.Instantiate(ctx); err != nil {
+		return err
+	}
+	_, err := rt.NewHostModuleBuilder(yieldModule).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostYield), nil, []api.ValueType{api.ValueTypeI32}).
+		Export(yieldName).
+		Instantiate(ctx)
 	return err
+}
+
+// hostYield is called by an instrumented guest every yieldFuel checks
+// (instrument.go): past the call's deadline it traps the guest, otherwise it
+// returns fresh fuel. Being Go code, it is also where the runtime can
+// preempt a guest that computes for long.
+func hostYield(ctx context.Context, _ api.Module, stack []uint64) {
+	inst, _ := ctx.Value(instanceKey{}).(*instance)
+	if inst != nil && inst.deadline != 0 && time.Now().UnixNano() > inst.deadline {
+		inst.ctx.fired.Store(true)
+		panic(errCallDeadline)
+	}
+	stack[0] = yieldFuel
 }
 
 // readInto implements the (buf, limit) -> needed convention.

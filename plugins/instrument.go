@@ -7,23 +7,41 @@ import (
 )
 
 // The call deadline of an untrusted plugin is enforced by instrumenting the
-// module before it is compiled: it gains a mutable i32 global, exported as
-// stopExport, and every function body and every loop body starts with
+// module before it is compiled. It gains a mutable i32 global, the fuel, and
+// an import of a host function, yieldModule.yieldName of type () -> i32; every
+// function body and every loop body then starts with
 //
-//	global.get $stop  if  unreachable  end
+//	global.get $fuel  i32.const 1  i32.sub  global.set $fuel
+//	global.get $fuel  i32.eqz  if  call $yield  global.set $fuel  end
 //
-// The host sets the global when a call's deadline passes; the guest traps at
-// its next function entry or loop iteration, which bounds every call (code
-// without calls or loops is bounded by its size). This costs a load and a
-// branch where wazero's own CloseOnContextDone costs a call into a trampoline
-// at every loop header and a goroutine per call, about 4× the time of a Go
-// guest's call. A module the instrumenter does not fully understand (an
-// opcode outside the proposals it knows) is compiled as it is, with wazero's
-// CloseOnContextDone instead.
+// Every yieldFuel checks the guest calls into Go: the host checks the call's
+// deadline (and traps the guest past it) and returns fresh fuel. Code without
+// calls or loops is bounded by its size, so every call is bounded. The call
+// into Go matters as much as the check: native guest code cannot be
+// preempted, and a guest that never left it would hold up the Go runtime's
+// stop-the-world phases, and with them the whole server.
+//
+// This costs a few instructions where wazero's own CloseOnContextDone leaves
+// native code at every loop header and starts a goroutine per call (about 4×
+// the time of a Go guest's event call). A module the instrumenter does not
+// fully understand (an opcode or encoding outside the proposals it knows) is
+// compiled as it is, with wazero's CloseOnContextDone instead.
+//
+// The import is appended after the module's own function imports, so the
+// indices of the module's defined functions move up by one: calls, ref.func,
+// exports, the start function, element segments and the name section are
+// renumbered.
 
-// stopExport names the stop flag's export; it does not start with "edged_",
-// which the ABI reserves for the plugin's own exports.
-const stopExport = "__edged_stop"
+// yieldModule and yieldName name the host function the instrumentation
+// imports. A module that imports from yieldModule itself is not instrumented
+// (and then fails validation, as the module is not available to plugins).
+const (
+	yieldModule = "edged_internal"
+	yieldName   = "yield"
+)
+
+// yieldFuel is how many checks run between two yields.
+const yieldFuel = 4096
 
 // errNotInstrumentable says the module uses a construct the instrumenter
 // does not parse; the caller falls back to wazero's CloseOnContextDone.
@@ -32,12 +50,17 @@ var errNotInstrumentable = errors.New("module not instrumentable")
 // Section ids of the WebAssembly binary format.
 const (
 	secCustom   = 0
+	secType     = 1
 	secImport   = 2
+	secFunction = 3
 	secGlobal   = 6
 	secExport   = 7
+	secStart    = 8
+	secElement  = 9
 	secCode     = 10
 	secDataCnt  = 12
 	secTag      = 13
+	secTable    = 4
 	importFunc  = 0
 	importTable = 1
 	importMem   = 2
@@ -64,10 +87,27 @@ type section struct {
 	body []byte
 }
 
-// instrument returns a copy of the module wasm with the stop flag and its
-// checks (see above). It returns errNotInstrumentable, wrapped, when the
-// module uses something it does not parse, and other errors for a malformed
-// module (which the compiler would refuse as well).
+// module is what the instrumenter needs to know about a module.
+type module struct {
+	types           uint32 // entries of the type section
+	importedFuncs   uint32
+	importedGlobals uint32
+	definedGlobals  uint32
+}
+
+// renumber maps a function index of the original module to the instrumented
+// one, where the yield import sits after the original function imports.
+func (m *module) renumber(f uint32) uint32 {
+	if f >= m.importedFuncs {
+		return f + 1
+	}
+	return f
+}
+
+// instrument returns a copy of the module wasm with the fuel checks and the
+// yield import (see above). It returns errNotInstrumentable, wrapped, when
+// the module uses something it does not parse, and other errors for a
+// malformed module (which the compiler would refuse as well).
 func instrument(wasm []byte) ([]byte, error) {
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" || string(wasm[4:8]) != "\x01\x00\x00\x00" {
 		return nil, errors.New("not a WebAssembly 1.0 binary")
@@ -84,154 +124,384 @@ func instrument(wasm []byte) ([]byte, error) {
 		sections = append(sections, section{id, body})
 	}
 
-	importedGlobals, definedGlobals := 0, 0
-	var exports []byte
-	haveGlobal, haveExport := false, false
+	var m module
 	for _, s := range sections {
 		var err error
 		switch s.id {
+		case secType:
+			m.types, err = countTypes(s.body)
 		case secImport:
-			importedGlobals, err = countImportedGlobals(s.body)
+			m.importedFuncs, m.importedGlobals, err = countImports(s.body)
 		case secGlobal:
-			haveGlobal = true
-			definedGlobals, err = countVec(s.body)
-		case secExport:
-			haveExport = true
-			exports = s.body
-			err = checkExportName(s.body, stopExport)
+			m.definedGlobals, err = countVec(s.body)
+		case secTable:
+			err = checkTables(s.body)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	stop := uint32(importedGlobals + definedGlobals)
+	fuel := m.importedGlobals + m.definedGlobals
+	yield := m.importedFuncs
 
-	out := make([]byte, 0, len(wasm)+len(wasm)/8+64)
+	out := make([]byte, 0, len(wasm)+len(wasm)/4+64)
 	out = append(out, wasm[:8]...)
 	emit := func(id byte, body []byte) {
 		out = append(out, id)
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
-	// The stop global: mutable i32 initialised to 0.
-	stopGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B}
-	stopExportEntry := appendName(nil, stopExport)
-	stopExportEntry = append(stopExportEntry, importGlob)
-	stopExportEntry = appendU32(stopExportEntry, stop)
+	yieldType := []byte{0x60, 0x00, 0x01, 0x7F} // () -> i32
+	yieldImport := appendName(nil, yieldModule)
+	yieldImport = appendName(yieldImport, yieldName)
+	yieldImport = append(yieldImport, importFunc)
+	yieldImport = appendU32(yieldImport, m.types)
+	fuelGlobal := []byte{0x7F, 0x01, 0x41} // mutable i32 = yieldFuel
+	fuelGlobal = appendS32(fuelGlobal, yieldFuel)
+	fuelGlobal = append(fuelGlobal, 0x0B)
 
+	// missing sections are created before the first section that must follow them
+	missing := []struct {
+		id   byte
+		body []byte
+		done bool
+	}{
+		{secType, append(appendU32(nil, 1), yieldType...), false},
+		{secImport, append(appendU32(nil, 1), yieldImport...), false},
+		{secGlobal, append(appendU32(nil, 1), fuelGlobal...), false},
+	}
+	for _, s := range sections {
+		switch s.id {
+		case secType:
+			missing[0].done = true
+		case secImport:
+			missing[1].done = true
+		case secGlobal:
+			missing[2].done = true
+		}
+	}
+	emitMissing := func(before int) {
+		for i := range missing {
+			if !missing[i].done && sectionOrder(missing[i].id) < before {
+				emit(missing[i].id, missing[i].body)
+				missing[i].done = true
+			}
+		}
+	}
 	for _, s := range sections {
 		if s.id != secCustom {
-			// A missing global or export section goes before the first
-			// section that must follow it.
-			ord := sectionOrder(s.id)
-			if !haveGlobal && ord > sectionOrder(secGlobal) {
-				emit(secGlobal, append(appendU32(nil, 1), stopGlobal...))
-				haveGlobal = true
-			}
-			if !haveExport && ord > sectionOrder(secExport) {
-				emit(secExport, append(appendU32(nil, 1), stopExportEntry...))
-				haveExport = true
-			}
+			emitMissing(sectionOrder(s.id))
 		}
+		var body []byte
+		var err error
 		switch s.id {
 		case secCustom:
-			// DWARF describes code offsets that the checks shift; drop it
-			// rather than let traces point at the wrong lines.
-			if name, err := customName(s.body); err != nil || strings.HasPrefix(name, ".debug") {
-				continue
-			}
-			emit(s.id, s.body)
+			body, err = m.customSection(s.body)
+		case secType:
+			body = appendToVec(s.body, yieldType)
+		case secImport:
+			body, err = importsWithYield(s.body, yieldImport)
 		case secGlobal:
-			emit(s.id, appendToVec(s.body, stopGlobal))
+			body, err = m.globals(s.body, fuelGlobal)
 		case secExport:
-			emit(s.id, appendToVec(exports, stopExportEntry))
-		case secCode:
-			code, err := instrumentCode(s.body, stop)
-			if err != nil {
-				return nil, err
+			body, err = m.exports(s.body)
+		case secStart:
+			r := &reader{b: s.body}
+			f := r.u32()
+			if r.err != nil || !r.done() {
+				return nil, errors.New("start section: malformed")
 			}
-			emit(s.id, code)
+			body = appendU32(nil, m.renumber(f))
+		case secElement:
+			body, err = m.elements(s.body)
+		case secCode:
+			body, err = m.code(s.body, fuel, yield)
 		default:
-			emit(s.id, s.body)
+			body = s.body
+		}
+		if err != nil {
+			return nil, err
+		}
+		if body != nil {
+			emit(s.id, body)
 		}
 	}
-	if !haveGlobal {
-		emit(secGlobal, append(appendU32(nil, 1), stopGlobal...))
-	}
-	if !haveExport {
-		emit(secExport, append(appendU32(nil, 1), stopExportEntry...))
-	}
+	emitMissing(1 << 30)
 	return out, nil
 }
 
-// countImportedGlobals returns how many imports of an import section are
-// globals (they come first in the global index space).
-func countImportedGlobals(body []byte) (int, error) {
+// countTypes counts the entries of a type section; the recursive and
+// sub-types of the GC proposal are not instrumented.
+func countTypes(body []byte) (uint32, error) {
 	r := &reader{b: body}
 	n := r.u32()
-	globals := 0
 	for i := uint32(0); i < n && r.err == nil; i++ {
-		r.name()
-		r.name()
-		switch kind := r.byte(); kind {
-		case importFunc, importTag:
-			if kind == importTag {
-				r.byte() // attribute
+		if form := r.byte(); form != 0x60 {
+			return 0, fmt.Errorf("%w: type form 0x%02x", errNotInstrumentable, form)
+		}
+		for range 2 { // params, results
+			k := r.u32()
+			for j := uint32(0); j < k && r.err == nil; j++ {
+				if !r.valType() {
+					return 0, fmt.Errorf("%w: typed reference in a function type", errNotInstrumentable)
+				}
 			}
-			r.u32()
-		case importTable:
-			if !r.valType() {
-				return 0, fmt.Errorf("%w: table of reference type with heap type", errNotInstrumentable)
-			}
-			r.limits()
-		case importMem:
-			r.limits()
-		case importGlob:
-			if !r.valType() {
-				return 0, fmt.Errorf("%w: global of reference type with heap type", errNotInstrumentable)
-			}
-			r.byte() // mutability
-			globals++
-		default:
-			return 0, fmt.Errorf("import kind 0x%02x: %w", kind, errNotInstrumentable)
 		}
 	}
 	if r.err != nil {
-		return 0, fmt.Errorf("import section: %w", r.err)
+		return 0, fmt.Errorf("type section: %w", r.err)
 	}
-	return globals, nil
+	return n, nil
 }
 
-// checkExportName refuses a module that already exports name.
-func checkExportName(body []byte, name string) error {
+// checkTables refuses tables with an initialiser expression (function
+// references proposal), which could hold ref.func.
+func checkTables(body []byte) error {
 	r := &reader{b: body}
 	n := r.u32()
 	for i := uint32(0); i < n && r.err == nil; i++ {
-		if r.name() == name {
-			return fmt.Errorf("%w: export %q already exists", errNotInstrumentable, name)
+		if !r.valType() {
+			return fmt.Errorf("%w: table with an initialiser", errNotInstrumentable)
 		}
-		r.byte()
-		r.u32()
+		r.limits()
 	}
 	if r.err != nil {
-		return fmt.Errorf("export section: %w", r.err)
+		return fmt.Errorf("table section: %w", r.err)
 	}
 	return nil
 }
 
-func customName(body []byte) (string, error) {
+// importsWithYield appends the yield import to an import section, after
+// checking that the module does not import from yieldModule itself.
+func importsWithYield(body, entry []byte) ([]byte, error) {
 	r := &reader{b: body}
-	name := r.name()
-	return name, r.err
+	n := r.u32()
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		if r.name() == yieldModule {
+			return nil, fmt.Errorf("%w: imports from %s", errNotInstrumentable, yieldModule)
+		}
+		r.name()
+		r.skipImportDesc()
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("import section: %w", r.err)
+	}
+	return appendToVec(body, entry), nil
 }
 
-func countVec(body []byte) (int, error) {
+// globals renumbers ref.func in the initialisers and appends the fuel.
+func (m *module) globals(body, fuel []byte) ([]byte, error) {
+	r := &reader{b: body}
+	n := r.u32()
+	out := appendU32(nil, n+1)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		start := r.pos
+		if !r.valType() {
+			return nil, fmt.Errorf("%w: global of typed reference", errNotInstrumentable)
+		}
+		r.byte() // mutability
+		out = append(out, body[start:r.pos]...)
+		var err error
+		if out, err = m.constExpr(out, r); err != nil {
+			return nil, fmt.Errorf("global %d: %w", i, err)
+		}
+	}
+	if r.err != nil || !r.done() {
+		return nil, fmt.Errorf("global section: malformed")
+	}
+	return append(out, fuel...), nil
+}
+
+// exports renumbers the exported functions.
+func (m *module) exports(body []byte) ([]byte, error) {
+	r := &reader{b: body}
+	n := r.u32()
+	out := appendU32(nil, n)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		out = appendName(out, r.name())
+		kind := r.byte()
+		idx := r.u32()
+		if kind == importFunc {
+			idx = m.renumber(idx)
+		}
+		out = appendU32(append(out, kind), idx)
+	}
+	if r.err != nil || !r.done() {
+		return nil, fmt.Errorf("export section: malformed")
+	}
+	return out, nil
+}
+
+// elements renumbers the functions of the element segments, in each of the
+// eight encodings.
+func (m *module) elements(body []byte) ([]byte, error) {
+	r := &reader{b: body}
+	n := r.u32()
+	out := appendU32(nil, n)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		flags := r.u32()
+		if flags > 7 {
+			return nil, fmt.Errorf("element segment %d: flags %d", i, flags)
+		}
+		out = appendU32(out, flags)
+		var err error
+		if flags&3 == 2 { // explicit table index
+			out = appendU32(out, r.u32())
+		}
+		if flags&1 == 0 { // active: offset expression
+			if out, err = m.constExpr(out, r); err != nil {
+				return nil, err
+			}
+		}
+		if flags&3 != 0 { // elemkind or reftype
+			c := r.byte()
+			if c == 0x63 || c == 0x64 {
+				return nil, fmt.Errorf("%w: element segment of typed references", errNotInstrumentable)
+			}
+			out = append(out, c)
+		}
+		k := r.u32()
+		out = appendU32(out, k)
+		for j := uint32(0); j < k && r.err == nil; j++ {
+			if flags&4 == 0 {
+				out = appendU32(out, m.renumber(r.u32()))
+			} else if out, err = m.constExpr(out, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if r.err != nil || !r.done() {
+		return nil, fmt.Errorf("element section: malformed")
+	}
+	return out, nil
+}
+
+// constExpr copies a constant expression up to its end, renumbering ref.func.
+func (m *module) constExpr(out []byte, r *reader) ([]byte, error) {
+	for {
+		start := r.pos
+		op := r.byte()
+		switch op {
+		case 0x0B:
+			return append(out, op), r.err
+		case 0xD2:
+			out = appendU32(append(out, op), m.renumber(r.u32()))
+		default:
+			if err := r.skipImmediates(op); err != nil {
+				return nil, err
+			}
+			out = append(out, r.b[start:r.pos]...)
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("constant expression: %w", r.err)
+		}
+	}
+}
+
+// customSection keeps custom sections, renumbering the function names of
+// the "name" section (and dropping its other subsections) and dropping
+// DWARF, whose code offsets the checks shift.
+func (m *module) customSection(body []byte) ([]byte, error) {
+	r := &reader{b: body}
+	name := r.name()
+	if r.err != nil {
+		return nil, fmt.Errorf("custom section: %w", r.err)
+	}
+	switch {
+	case strings.HasPrefix(name, ".debug"):
+		return nil, nil
+	case name != "name":
+		return body, nil
+	}
+	out := appendName(nil, name)
+	for !r.done() {
+		id := r.byte()
+		sub := &reader{b: r.bytes(int(r.u32()))}
+		if r.err != nil {
+			return nil, nil // a malformed name section is only debug data
+		}
+		if id != 1 {
+			continue
+		}
+		n := sub.u32()
+		names := appendU32(nil, n)
+		for i := uint32(0); i < n && sub.err == nil; i++ {
+			names = appendU32(names, m.renumber(sub.u32()))
+			names = appendName(names, sub.name())
+		}
+		if sub.err != nil {
+			return nil, nil
+		}
+		out = append(append(out, id), appendU32(nil, uint32(len(names)))...)
+		out = append(out, names...)
+	}
+	return out, nil
+}
+
+// countImports returns how many imports of an import section are functions
+// and globals (they come first in their index spaces).
+func countImports(body []byte) (funcs, globals uint32, err error) {
+	r := &reader{b: body}
+	n := r.u32()
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		r.name()
+		r.name()
+		switch kind := r.skipImportDesc(); kind {
+		case importFunc:
+			funcs++
+		case importGlob:
+			globals++
+		case 0xFF:
+			return 0, 0, fmt.Errorf("%w: import of typed reference", errNotInstrumentable)
+		case importTable, importMem, importTag:
+		default:
+			return 0, 0, fmt.Errorf("import kind 0x%02x: %w", kind, errNotInstrumentable)
+		}
+	}
+	if r.err != nil {
+		return 0, 0, fmt.Errorf("import section: %w", r.err)
+	}
+	return funcs, globals, nil
+}
+
+// skipImportDesc reads an import's kind and description and returns the
+// kind (0xFF for a typed reference the instrumenter does not handle).
+func (r *reader) skipImportDesc() byte {
+	switch kind := r.byte(); kind {
+	case importFunc:
+		r.u32()
+		return kind
+	case importTag:
+		r.byte()
+		r.u32()
+		return kind
+	case importTable:
+		if !r.valType() {
+			return 0xFF
+		}
+		r.limits()
+		return kind
+	case importMem:
+		r.limits()
+		return kind
+	case importGlob:
+		if !r.valType() {
+			return 0xFF
+		}
+		r.byte()
+		return kind
+	default:
+		return kind
+	}
+}
+
+func countVec(body []byte) (uint32, error) {
 	r := &reader{b: body}
 	n := r.u32()
 	if r.err != nil {
 		return 0, r.err
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // appendToVec returns the vector body with one more count and entry added.
@@ -243,16 +513,21 @@ func appendToVec(body, entry []byte) []byte {
 	return append(out, entry...)
 }
 
-// instrumentCode rewrites a code section: the stop check after each body's
-// locals and at the start of each loop body.
-func instrumentCode(body []byte, stop uint32) ([]byte, error) {
-	check := []byte{0x23}
-	check = appendU32(check, stop)
-	check = append(check, 0x04, 0x40, 0x00, 0x0B) // if (empty) unreachable end
+// code rewrites a code section: the fuel check after each body's locals and
+// at the start of each loop body, and renumbered function indices.
+func (m *module) code(body []byte, fuel, yield uint32) ([]byte, error) {
+	var check []byte
+	check = appendU32(append(check, 0x23), fuel)               // global.get $fuel
+	check = append(check, 0x41, 0x01, 0x6B)                    // i32.const 1, i32.sub
+	check = appendU32(append(check, 0x24), fuel)               // global.set $fuel
+	check = appendU32(append(check, 0x23), fuel)               // global.get $fuel
+	check = append(check, 0x45, 0x04, 0x40)                    // i32.eqz, if
+	check = appendU32(append(check, 0x10), yield)              // call $yield
+	check = append(appendU32(append(check, 0x24), fuel), 0x0B) // global.set $fuel, end
 
 	r := &reader{b: body}
 	n := r.u32()
-	out := make([]byte, 0, len(body)+len(body)/4)
+	out := make([]byte, 0, len(body)+len(body)/3)
 	out = appendU32(out, n)
 	var fn []byte
 	for i := uint32(0); i < n; i++ {
@@ -262,7 +537,7 @@ func instrumentCode(body []byte, stop uint32) ([]byte, error) {
 			return nil, fmt.Errorf("code section: body %d: %w", i, r.err)
 		}
 		var err error
-		fn, err = instrumentBody(fn[:0], code, check, stop)
+		fn, err = m.body(fn[:0], code, check, fuel)
 		if err != nil {
 			return nil, fmt.Errorf("code section: body %d: %w", i, err)
 		}
@@ -275,8 +550,8 @@ func instrumentCode(body []byte, stop uint32) ([]byte, error) {
 	return out, nil
 }
 
-// instrumentBody appends to out the function body code with the checks.
-func instrumentBody(out, code, check []byte, stop uint32) ([]byte, error) {
+// body appends to out the function body code with the checks.
+func (m *module) body(out, code, check []byte, fuel uint32) ([]byte, error) {
 	r := &reader{b: code}
 	groups := r.u32()
 	for i := uint32(0); i < groups && r.err == nil; i++ {
@@ -292,6 +567,7 @@ func instrumentBody(out, code, check []byte, stop uint32) ([]byte, error) {
 	out = append(out, check...)
 	copied := r.pos
 	for !r.done() {
+		start := r.pos
 		op := r.byte()
 		var err error
 		switch op {
@@ -302,8 +578,15 @@ func instrumentBody(out, code, check []byte, stop uint32) ([]byte, error) {
 				out = append(out, check...)
 				copied = r.pos
 			}
+		case 0x10, 0x12, 0xD2: // call, return_call, ref.func
+			f := r.u32()
+			if r.err == nil {
+				out = append(out, code[copied:start+1]...)
+				out = appendU32(out, m.renumber(f))
+				copied = r.pos
+			}
 		case 0x23, 0x24: // global.get, global.set
-			if idx := r.u32(); r.err == nil && idx >= stop {
+			if idx := r.u32(); r.err == nil && idx >= fuel {
 				return nil, fmt.Errorf("global index %d out of range", idx)
 			}
 		default:
@@ -539,6 +822,18 @@ func appendU32(b []byte, v uint32) []byte {
 		v >>= 7
 	}
 	return append(b, byte(v))
+}
+
+// appendS32 appends v as a signed LEB128.
+func appendS32(b []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7F)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
 }
 
 func appendName(b []byte, s string) []byte {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,8 +31,6 @@ func rawModule(body []byte, extra ...[]byte) []byte {
 }
 
 func TestInstrumentRefuses(t *testing.T) {
-	exportsStop := append(appendU32([]byte{7}, uint32(len(appendName(nil, stopExport))+3)), 1)
-	exportsStop = append(appendName(exportsStop, stopExport), 0, 0)
 	tests := []struct {
 		name       string
 		wasm       []byte
@@ -43,7 +43,7 @@ func TestInstrumentRefuses(t *testing.T) {
 		{"atomics", rawModule([]byte{0, 0xFE, 0x03, 0x00, 0x0B}), true, true},
 		{"legacy try", rawModule([]byte{0, 0x06, 0x40, 0x0B, 0x0B}), true, true},
 		{"global index beyond the module", rawModule([]byte{0, 0x23, 0x00, 0x1A, 0x0B}), false, true},
-		{"export name taken", rawModule([]byte{0, 0x0B}, exportsStop), true, true},
+		{"imports the yield module itself", mustWAT(t, `(module (import "edged_internal" "yield" (func (result i32))) (func))`), true, true},
 		{"plain", rawModule([]byte{0, 0x03, 0x40, 0x0B, 0x0B}), false, false},
 	}
 	for _, tt := range tests {
@@ -59,90 +59,155 @@ func TestInstrumentRefuses(t *testing.T) {
 	}
 }
 
-// TestInstrumentStops runs instrumented modules: they compute what the
-// original computes while the flag is clear, and trap soon after it is set,
-// in a loop or in calls without loops.
-func TestInstrumentStops(t *testing.T) {
+// instrumentedRuntime returns a runtime with the instrumented module wat
+// instantiated, its imports ("env" and the yield function) provided; the
+// yield traps once *stop is set.
+func instrumentedRuntime(t *testing.T, wat string, stop *atomic.Bool, yields *atomic.Int64) api.Module {
+	t.Helper()
+	ctx := context.Background()
+	wasm, err := instrument(mustWAT(t, wat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { _ = rt.Close(ctx) })
+	env, err := rt.CompileModule(ctx, mustWAT(t, `(module
+		(global (export "base") i64 (i64.const 7))
+		(func (export "f") (result i32) (i32.const 100)))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.InstantiateModule(ctx, env, wazero.NewModuleConfig().WithName("env")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.NewHostModuleBuilder(yieldModule).NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, _ api.Module, s []uint64) {
+			yields.Add(1)
+			if stop.Load() {
+				panic(errors.New("stopped"))
+			}
+			s[0] = yieldFuel
+		}), nil, []api.ValueType{api.ValueTypeI32}).Export(yieldName).Instantiate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		t.Fatalf("instrumented module does not compile: %v", err)
+	}
+	mod, err := rt.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod
+}
+
+// TestInstrumentKeepsBehaviour: with the yield import added, the module's
+// own functions are renumbered everywhere they are referred to, and compute
+// what the original computes.
+func TestInstrumentKeepsBehaviour(t *testing.T) {
+	var stop atomic.Bool
+	var yields atomic.Int64
+	mod := instrumentedRuntime(t, `(module
+		(import "env" "base" (global $base i64))
+		(import "env" "f" (func $imp (result i32)))
+		(type $t (func (result i32)))
+		(table 3 funcref)
+		(elem (i32.const 0) $a $b)
+		(elem (i32.const 2) funcref (ref.func $c))
+		(global $g (mut i32) (i32.const 0))
+		(global $fr funcref (ref.func $b))
+		(func $a (result i32) (i32.const 40))
+		(func $b (result i32) (i32.add (call $a) (i32.const 2)))
+		(func $c (result i32) (i32.const 5))
+		(func $init (global.set $g (i32.const 7)))
+		(start $init)
+		(func (export "viaTable") (result i32) (call_indirect (type $t) (i32.const 1)))
+		(func (export "viaExpr") (result i32) (call_indirect (type $t) (i32.const 2)))
+		(func (export "direct") (result i32) (i32.add (call $b) (call $imp)))
+		(func (export "started") (result i32) (global.get $g))
+		(func (export "sum") (result i32) (local $i i32) (local $s i32)
+			(loop $l
+				(local.set $i (i32.add (local.get $i) (i32.const 1)))
+				(local.set $s (i32.add (local.get $s) (local.get $i)))
+				(br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))
+			(i32.wrap_i64 (i64.add (i64.extend_i32_u (local.get $s)) (global.get $base)))))`, &stop, &yields)
 	tests := []struct {
-		name string
-		wat  string
-		want uint64 // result of "sum" (the module's own work, flag clear)
+		export string
+		want   uint32
 	}{
-		{"no globals, no memory", `(module
-			(func (export "spin") (loop $l (br $l)))
-			(func (export "sum") (result i64) (local $i i64) (local $s i64)
-				(loop $l
-					(local.set $i (i64.add (local.get $i) (i64.const 1)))
-					(local.set $s (i64.add (local.get $s) (local.get $i)))
-					(br_if $l (i64.lt_u (local.get $i) (i64.const 1000))))
-				(local.get $s)))`, 500500},
-		{"imported and defined globals", `(module
+		{"viaTable", 42},
+		{"viaExpr", 5},
+		{"direct", 142},
+		{"started", 7},
+		{"sum", uint32(5000050000%(1<<32)) + 7},
+	}
+	for _, tt := range tests {
+		res, err := mod.ExportedFunction(tt.export).Call(context.Background())
+		if err != nil || uint32(res[0]) != tt.want {
+			t.Errorf("%s = %v, %v; want %d", tt.export, res, err, tt.want)
+		}
+	}
+	// 100000 loop iterations and a few calls: the guest yielded about 100000/yieldFuel times
+	if got := yields.Load(); got < 100000/yieldFuel || got > 100000/yieldFuel+5 {
+		t.Errorf("yields = %d, want about %d", got, 100000/yieldFuel)
+	}
+}
+
+// TestInstrumentStops: a guest that loops forever, or calls without loops,
+// yields to the host, which can stop it.
+func TestInstrumentStops(t *testing.T) {
+	tests := []struct{ name, wat string }{
+		{"loop", `(module (func (export "spin") (loop $l (br $l))))`},
+		{"loop touching globals", `(module
 			(import "env" "base" (global $base i64))
 			(global $n (mut i64) (i64.const 0))
-			(func (export "spin") (loop $l (global.set $n (i64.add (global.get $n) (i64.const 1))) (br $l)))
-			(func (export "sum") (result i64)
-				(global.set $n (i64.const 0))
-				(loop $l (global.set $n (i64.add (global.get $n) (i64.const 2)))
-					(br_if $l (i64.lt_u (global.get $n) (i64.const 100))))
-				(i64.add (global.get $n) (global.get $base))))`, 107},
+			(func (export "spin") (loop $l (global.set $n (i64.add (global.get $n) (global.get $base))) (br $l))))`},
 		{"recursion without loops", `(module
 			(func $f (param i32)
 				(if (i32.gt_u (local.get 0) (i32.const 0)) (then
 					(call $f (i32.sub (local.get 0) (i32.const 1)))
 					(call $f (i32.sub (local.get 0) (i32.const 1))))))
-			(func (export "spin") (call $f (i32.const 60)))
-			(func (export "sum") (result i64) (call $f (i32.const 3)) (i64.const 42)))`, 42},
+			(func (export "spin") (call $f (i32.const 60))))`},
 	}
-	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wasm, err := instrument(mustWAT(t, tt.wat))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rt := wazero.NewRuntime(ctx)
-			defer rt.Close(ctx)
-			env, err := rt.CompileModule(ctx, mustWAT(t, `(module (global (export "base") i64 (i64.const 7)))`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := rt.InstantiateModule(ctx, env, wazero.NewModuleConfig().WithName("env")); err != nil {
-				t.Fatal(err)
-			}
-			compiled, err := rt.CompileModule(ctx, wasm)
-			if err != nil {
-				t.Fatalf("instrumented module does not compile: %v", err)
-			}
-			mod, err := rt.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName(""))
-			if err != nil {
-				t.Fatal(err)
-			}
-			stop, ok := mod.ExportedGlobal(stopExport).(api.MutableGlobal)
-			if !ok {
-				t.Fatal("no mutable stop global exported")
-			}
-			res, err := mod.ExportedFunction("sum").Call(ctx)
-			if err != nil || res[0] != tt.want {
-				t.Fatalf("sum = %v, %v; want %d", res, err, tt.want)
-			}
+			var stop atomic.Bool
+			var yields atomic.Int64
+			mod := instrumentedRuntime(t, tt.wat, &stop, &yields)
 			done := make(chan error, 1)
 			go func() {
-				_, err := mod.ExportedFunction("spin").Call(ctx)
+				_, err := mod.ExportedFunction("spin").Call(context.Background())
 				done <- err
 			}()
-			select {
-			case err := <-done:
-				t.Fatalf("spin returned before the flag was set: %v", err)
-			case <-time.After(50 * time.Millisecond):
+			// the guest keeps yielding while it runs
+			for yields.Load() < 10 {
+				select {
+				case err := <-done:
+					t.Fatalf("spin returned: %v", err)
+				default:
+					runtime.Gosched()
+				}
 			}
-			stop.Set(1)
+			// a garbage collection stops the world: it must not wait for
+			// the spinning guest, which leaves native code when it yields
+			gcDone := make(chan struct{})
+			go func() {
+				runtime.GC()
+				close(gcDone)
+			}()
+			select {
+			case <-gcDone:
+			case <-time.After(5 * time.Second):
+				t.Fatal("a garbage collection waited 5s for the spinning guest")
+			}
+			stop.Store(true)
 			select {
 			case err := <-done:
 				if err == nil {
 					t.Fatal("spin returned without trapping")
 				}
 			case <-time.After(5 * time.Second):
-				t.Fatal("spin not stopped 5s after the flag was set")
+				t.Fatal("spin not stopped 5s after the yield started trapping")
 			}
 		})
 	}

@@ -87,7 +87,9 @@ func otherABI(s, prefix string) (int, bool) {
 
 // validate checks the imports and exports of a compiled module against
 // docs/ABI.md §2, with the exact messages listed there.
-func validate(name string, cm wazero.CompiledModule) error {
+// An instrumented module (instrumented) also imports the host's yield
+// function, which is not available to plugins themselves.
+func validate(name string, cm wazero.CompiledModule, instrumented bool) error {
 	exports := cm.ExportedFunctions()
 	imports := cm.ImportedFunctions()
 	// the ABI version first: a module for another version fails on that alone
@@ -135,6 +137,10 @@ func validate(name string, cm wazero.CompiledModule) error {
 			}
 		case wasiModule:
 			// checked by wazero when the instance links
+		case yieldModule:
+			if !instrumented || fn != yieldName {
+				return fmt.Errorf("plugin %s: imports module %q, which is not available", name, mod)
+			}
 		default:
 			return fmt.Errorf("plugin %s: imports module %q, which is not available", name, mod)
 		}
