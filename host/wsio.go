@@ -25,6 +25,7 @@ const (
 type hijackWriter struct {
 	http.ResponseWriter
 	cork *corkWriter
+	idle *idleReader // nil unless the connection is plain TCP with nothing buffered
 }
 
 // Hijack takes over the connection from net/http.
@@ -35,10 +36,19 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	br := brw.Reader
 	if br.Buffered() == 0 {
-		br = bufio.NewReaderSize(conn, wsReadBufferSize)
+		if h.idle = newIdleReader(conn); h.idle != nil {
+			br = bufio.NewReaderSize(h.idle, wsReadBufferSize)
+			h.idle.br = br
+		} else {
+			br = bufio.NewReaderSize(conn, wsReadBufferSize)
+		}
 	}
 	h.cork = &corkWriter{conn: conn}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(h.cork, wsWriteBufferSize)), nil
+	rw := bufio.NewReadWriter(br, bufio.NewWriterSize(h.cork, wsWriteBufferSize))
+	if h.idle != nil {
+		return h.idle, rw, nil
+	}
+	return conn, rw, nil
 }
 
 // Unwrap returns the wrapped ResponseWriter, for http.ResponseController.
