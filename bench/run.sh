@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REPS=${REPS:-3}
-IDLE_N=${IDLE_N:-2000}
+IDLE_N=${IDLE_N:-10000}
 RECEIVERS=${RECEIVERS:-1000}
 BCAST_WINDOW=${BCAST_WINDOW:-32}
 BCAST_RATE=${BCAST_RATE:-0}
@@ -32,6 +32,12 @@ cp build/plugins/echo.wasm "$BENCH_DIR/plugins/"
 go build -o "$BENCH_DIR/load" ./bench/load
 go build -o "$BENCH_DIR/native" ./bench/native
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# each side needs one descriptor per idle connection, plus some
+fds=$(ulimit -n)
+if [ "$fds" != unlimited ] && [ "$IDLE_N" -gt $((fds - 200)) ]; then
+  echo "IDLE_N=$IDLE_N is over the open-file limit ($fds); using $((fds - 200))" >&2
+  IDLE_N=$((fds - 200))
+fi
 
 CPUS=$(nproc)
 if [ "$CPUS" -ge 2 ]; then SRV_PIN=(taskset -c 0); LOAD_PIN=(taskset -c 1); else SRV_PIN=(); LOAD_PIN=(); fi
