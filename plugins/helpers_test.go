@@ -244,7 +244,7 @@ func startEnvOpts(t testing.TB, files map[string][]byte, adjust func(*Options)) 
 	dir := t.TempDir()
 	writeFiles(t, dir, files)
 	log := testLogger(t)
-	srv := core.NewServer(core.Options{Logger: log})
+	srv := core.NewServer(core.Options{Logger: log, ReserveHandlerStack: true}) // as cmd/edged
 	ts := httptest.NewServer(srv)
 	e := &env{srv: srv, dir: dir, reloads: make(chan reloadEvent, 16),
 		url: "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket"}
