@@ -27,7 +27,7 @@ type Options struct {
 	// (default 1024); a client that floods beyond it is disconnected.
 	MaxPendingEvents int
 	// ReserveHandlerStack grows the goroutine that runs a socket's handlers
-	// to 16 KiB of stack before it runs them. Set it when handlers go deep
+	// to 8 KiB of stack before it runs them. Set it when handlers go deep
 	// (edged's WebAssembly plugins do): the stack then grows once while it
 	// is shallow instead of being copied in the middle of a handler.
 	ReserveHandlerStack bool

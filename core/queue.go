@@ -90,7 +90,7 @@ func (q *serialQueue) run(task func()) {
 
 // reservedStack is the goroutine stack reserveStack secures: enough for a
 // WebAssembly guest call and the host functions and emits below it.
-const reservedStack = 16 << 10
+const reservedStack = 8 << 10
 
 // reserveStack grows the calling goroutine's stack to reservedStack while
 // the goroutine is still shallow. A stack that grows in the middle of a deep
