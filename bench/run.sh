@@ -21,14 +21,15 @@ ECHO_RATE=${ECHO_RATE:-0}
 ECHO_PACED_RATE=${ECHO_PACED_RATE:-15000}
 CHURN_C=${CHURN_C:-20}
 DURATION=${DURATION:-10s}
-SERVERS=${SERVERS:-"edged-plugin edged-native node"}
+SERVERS=${SERVERS:-"edged-plugin edged-native node edged-c"}
 SCENARIOS=${SCENARIOS:-"idle broadcast echo echo-paced churn"}
 BENCH_DIR=build/bench
 OUT=${OUT:-$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S).jsonl}
 
-mkdir -p "$BENCH_DIR/plugins"
-rm -f "$BENCH_DIR/plugins/"*
+mkdir -p "$BENCH_DIR/plugins" "$BENCH_DIR/plugins-c"
+rm -f "$BENCH_DIR/plugins/"* "$BENCH_DIR/plugins-c/"*
 cp build/plugins/echo.wasm "$BENCH_DIR/plugins/"
+cp build/plugins/cecho.wasm build/plugins/cecho.json "$BENCH_DIR/plugins-c/"
 go build -o "$BENCH_DIR/load" ./bench/load
 go build -o "$BENCH_DIR/native" ./bench/native
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -57,10 +58,15 @@ start_server() { # name port
   case "$1" in
     edged-plugin) "${SRV_PIN[@]}" bin/edged --listen "127.0.0.1:$2" --plugins "$BENCH_DIR/plugins" --data "" --log-level warn & ;;
     edged-native) "${SRV_PIN[@]}" "$BENCH_DIR/native" --listen "127.0.0.1:$2" & ;;
+    edged-c) "${SRV_PIN[@]}" bin/edged --listen "127.0.0.1:$2" --plugins "$BENCH_DIR/plugins-c" --data "" --log-level warn & ;;
     node) "${SRV_PIN[@]}" node bench/node/server.mjs --listen "127.0.0.1:$2" & ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
   PID=$!
+}
+
+nsp_for() { # server: the C plugin (examples/plugins/cecho) serves /c
+  if [ "$1" = edged-c ]; then echo /c; else echo /; fi
 }
 
 args_for() { # scenario
@@ -82,7 +88,7 @@ for rep in $(seq 1 "$REPS"); do
       start_server "$srv" "$port"
       # shellcheck disable=SC2046
       if ! "${LOAD_PIN[@]}" "$BENCH_DIR/load" -scenario "$sc" -addr "127.0.0.1:$port" -pid "$PID" \
-          -server "$srv" -rep "$rep" -out "$OUT" $(args_for "$sc") 2>"$BENCH_DIR/last.log"; then
+          -server "$srv" -rep "$rep" -out "$OUT" -nsp "$(nsp_for "$srv")" $(args_for "$sc") 2>"$BENCH_DIR/last.log"; then
         echo "rep $rep $sc $srv: FAILED: $(tail -1 "$BENCH_DIR/last.log")" >&2
       else
         echo "rep $rep $sc $srv: done"

@@ -13,9 +13,10 @@ import (
 
 // client is one Socket.IO v5 connection over an Engine.IO v4 WebSocket,
 // spoken by hand: open packet, "40" connect, "42" events, "43" acks and
-// "2"→"3" heartbeats. Only namespace "/" and text frames are used.
+// "2"→"3" heartbeats. Text frames only, in one namespace.
 type client struct {
 	ws     *wsConn
+	prefix []byte // "/nsp," for a namespace other than "/", after "42"/"43"
 	nextID atomic.Int64
 
 	mu      sync.Mutex
@@ -36,10 +37,24 @@ type client struct {
 
 var errHandshake = errors.New("handshake failed")
 
-// dial opens the WebSocket, reads the open packet and connects to "/". The
-// context bounds the whole handshake.
-func dial(ctx context.Context, addr string) (*client, error) {
-	ws, err := wsDial(ctx, addr, "/socket.io/?EIO=4&transport=websocket")
+// target is the server and the namespace the clients connect to.
+type target struct {
+	addr string
+	nsp  string // "/" or "/name"
+}
+
+// prefix is what packets of t's namespace carry after their type.
+func (t target) prefix() []byte {
+	if t.nsp == "" || t.nsp == "/" {
+		return nil
+	}
+	return []byte(t.nsp + ",")
+}
+
+// dial opens the WebSocket, reads the open packet and connects to the
+// namespace. The context bounds the whole handshake.
+func dial(ctx context.Context, t target) (*client, error) {
+	ws, err := wsDial(ctx, t.addr, "/socket.io/?EIO=4&transport=websocket")
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +66,7 @@ func dial(ctx context.Context, addr string) (*client, error) {
 		ws.closeNow()
 		return nil, fmt.Errorf("%w: open packet %q: %v", errHandshake, b, err)
 	}
-	if err := ws.writeText(ctx, []byte("40")); err != nil {
+	if err := ws.writeText(ctx, append([]byte("40"), t.prefix()...)); err != nil {
 		ws.closeNow()
 		return nil, err
 	}
@@ -72,7 +87,7 @@ func dial(ctx context.Context, addr string) (*client, error) {
 		return nil, fmt.Errorf("%w: connect reply %q", errHandshake, b)
 	}
 	_ = ws.conn.SetReadDeadline(time.Time{})
-	return &client{ws: ws, pending: map[int64]time.Time{}, acks: make(chan int64, 1024), done: make(chan struct{})}, nil
+	return &client{ws: ws, prefix: t.prefix(), pending: map[int64]time.Time{}, acks: make(chan int64, 1024), done: make(chan struct{})}, nil
 }
 
 // start runs the reader goroutine until the connection closes. The receive
@@ -97,10 +112,10 @@ func (c *client) start() {
 				_ = c.ws.writeText(ctx, []byte("3"))
 			case len(b) > 2 && b[0] == '4' && b[1] == '2':
 				if c.onEvent != nil {
-					c.onEvent(b[2:])
+					c.onEvent(bytes.TrimPrefix(b[2:], c.prefix))
 				}
 			case len(b) > 2 && b[0] == '4' && b[1] == '3':
-				id, _, ok := parseUint(b[2:])
+				id, _, ok := parseUint(bytes.TrimPrefix(b[2:], c.prefix))
 				if !ok {
 					continue
 				}
@@ -137,6 +152,7 @@ func (c *client) emit(ctx context.Context, name string, args ...string) (int64, 
 	id := c.nextID.Add(1)
 	buf := make([]byte, 0, 64)
 	buf = append(buf, '4', '2')
+	buf = append(buf, c.prefix...)
 	buf = strconv.AppendInt(buf, id, 10)
 	buf = append(buf, '[', '"')
 	buf = append(buf, name...)

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"strings"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,7 @@ import (
 type config struct {
 	scenario string
 	addr     string
+	nsp      string
 	pid      int
 	server   string
 	rep      int
@@ -63,6 +65,7 @@ func main() {
 	var cfg config
 	flag.StringVar(&cfg.scenario, "scenario", "echo", "idle, broadcast, echo, echo-paced or churn")
 	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:3100", "server address (127.0.0.1, port below 32768)")
+	flag.StringVar(&cfg.nsp, "nsp", "/", "namespace the clients connect to")
 	flag.IntVar(&cfg.pid, "pid", 0, "server process id, for /proc CPU and RSS")
 	flag.StringVar(&cfg.server, "server", "", "server label in the result line")
 	flag.IntVar(&cfg.rep, "rep", 1, "repetition number in the result line")
@@ -84,7 +87,7 @@ func main() {
 	if err := waitServer(cfg.addr, cfg.wait); err != nil {
 		fatal(err)
 	}
-	if err := warmUp(cfg.addr); err != nil {
+	if err := warmUp(cfg.target()); err != nil {
 		fatal(fmt.Errorf("warm-up: %w", err))
 	}
 	var m map[string]float64
@@ -155,6 +158,9 @@ func (c *config) check() error {
 	if c.duration <= 0 || c.duration > 2*time.Minute || c.hold < 0 || c.hold > time.Minute {
 		return errors.New("-duration must be in (0, 2m] and -hold in [0, 1m]")
 	}
+	if !strings.HasPrefix(c.nsp, "/") || strings.ContainsAny(c.nsp, ",?#") {
+		return errors.New("-nsp must start with / and hold no , ? or #")
+	}
 	if c.rate < 0 || c.rate > 100000 || c.echoRate < 0 || c.echoRate > 1000000 || c.size < 0 || c.size > 65536 {
 		return errors.New("-rate must be in [0, 100000], -echo-rate in [0, 1000000] and -size in [0, 65536]")
 	}
@@ -165,6 +171,9 @@ func (c *config) check() error {
 }
 
 // waitServer retries a TCP connect until the server listens.
+// target returns the server address and namespace of the run.
+func (c config) target() target { return target{addr: c.addr, nsp: c.nsp} }
+
 func waitServer(addr string, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
@@ -183,10 +192,10 @@ func waitServer(addr string, d time.Duration) error {
 // warmUp runs one connect, echo, disconnect cycle (so a plugin server has
 // instantiated its plugin before the baseline is read), then lets the
 // server settle.
-func warmUp(addr string) error {
+func warmUp(t target) error {
 	ctx, cancel := withTimeout(10 * time.Second)
 	defer cancel()
-	c, err := dial(ctx, addr)
+	c, err := dial(ctx, t)
 	if err != nil {
 		return err
 	}

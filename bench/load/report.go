@@ -39,7 +39,7 @@ var figures = []figure{
 	{"churn", "cycles_per_s", "churn: cycles/s (higher)"},
 }
 
-var servers = []string{"edged-plugin", "edged-native", "node"}
+var servers = []string{"edged-plugin", "edged-native", "node", "edged-c"}
 
 // report prints the median of each figure per server and the ratios.
 func report(path string, w io.Writer) error {
@@ -70,7 +70,7 @@ func report(path string, w io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "figure (median of runs)\tedged-plugin\tedged-native\tnode\tplugin/node\tnative/node\tplugin/native\t")
+	fmt.Fprintln(tw, "figure (median of runs)\tedged-plugin\tedged-native\tnode\tplugin/node\tnative/node\tplugin/native\tedged-c\tc/native\t")
 	for _, fg := range figures {
 		med := map[string]float64{}
 		ok := map[string]bool{}
@@ -94,8 +94,9 @@ func report(path string, w io.Writer) error {
 			}
 			return fmt.Sprintf("%.2f", med[a]/med[b])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", fg.label, cell("edged-plugin"), cell("edged-native"), cell("node"),
-			ratio("edged-plugin", "node"), ratio("edged-native", "node"), ratio("edged-plugin", "edged-native"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", fg.label, cell("edged-plugin"), cell("edged-native"), cell("node"),
+			ratio("edged-plugin", "node"), ratio("edged-native", "node"), ratio("edged-plugin", "edged-native"),
+			cell("edged-c"), ratio("edged-c", "edged-native"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 )
 
 // dialMany opens n connections with a bounded number of concurrent dials.
-func dialMany(addr string, n, parallel int) ([]*client, error) {
+func dialMany(t target, n, parallel int) ([]*client, error) {
 	clients := make([]*client, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, parallel)
@@ -26,7 +26,7 @@ func dialMany(addr string, n, parallel int) ([]*client, error) {
 			defer func() { <-sem }()
 			ctx, cancel := withTimeout(10 * time.Second)
 			defer cancel()
-			c, err := dial(ctx, addr)
+			c, err := dial(ctx, t)
 			if err != nil {
 				errs <- err
 				return
@@ -81,7 +81,7 @@ func runIdle(cfg config) (map[string]float64, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	clients, err := dialMany(cfg.addr, cfg.n, 32)
+	clients, err := dialMany(cfg.target(), cfg.n, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ type receiver struct {
 // time in the payload to its receipt.
 func runBroadcast(cfg config) (map[string]float64, error) {
 	const room = `"bench"`
-	receivers, err := dialMany(cfg.addr, cfg.n, 32)
+	receivers, err := dialMany(cfg.target(), cfg.n, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func runBroadcast(cfg config) (map[string]float64, error) {
 			return nil, fmt.Errorf("join: %w", err)
 		}
 	}
-	senders, err := dialMany(cfg.addr, 1, 1)
+	senders, err := dialMany(cfg.target(), 1, 1)
 	if err != nil {
 		closeAll(receivers)
 		return nil, err
@@ -294,7 +294,7 @@ send:
 // runEcho has cfg.c clients emit "echo" with an ack: closed loop (each waits
 // for its ack) when cfg.echoRate is 0, else open loop at cfg.echoRate emits/s in total.
 func runEcho(cfg config) (map[string]float64, error) {
-	clients, err := dialMany(cfg.addr, cfg.c, 32)
+	clients, err := dialMany(cfg.target(), cfg.c, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func runChurn(cfg config) (map[string]float64, error) {
 			defer wg.Done()
 			for time.Now().Before(deadline) && cycles.Load()+failed.Load() < int64(cfg.maxOps) {
 				ctx, cancel := withTimeout(5 * time.Second)
-				c, err := dial(ctx, cfg.addr)
+				c, err := dial(ctx, cfg.target())
 				if err != nil {
 					cancel()
 					failed.Add(1)
