@@ -163,19 +163,28 @@ func (it *members) next() bool {
 		return it.fail()
 	}
 	it.val = b[vstart:vend]
-	i = skipSpace(b, vend)
-	switch {
-	case i >= len(b):
-		return it.fail()
-	case b[i] == '}':
-		it.done = true
-	case b[i] == ',':
-		i++
-	default:
+	var ok bool
+	if it.i, it.done, ok = afterValue(b, vend, '}'); !ok {
 		return it.fail()
 	}
-	it.i = i
 	return true
+}
+
+// afterValue reads what follows a member or element ending at b[i]: the
+// closing byte (done) or a comma. It returns where the next one starts, and
+// false on anything else.
+func afterValue(b []byte, i int, closing byte) (next int, done, ok bool) {
+	i = skipSpace(b, i)
+	switch {
+	case i >= len(b):
+		return i, false, false
+	case b[i] == closing:
+		return i, true, true
+	case b[i] == ',':
+		return i + 1, false, true
+	default:
+		return i, false, false
+	}
 }
 
 func (it *members) fail() bool {
@@ -229,18 +238,10 @@ func (it *elements) next() bool {
 		return it.fail()
 	}
 	it.val = b[i:vend]
-	i = skipSpace(b, vend)
-	switch {
-	case i >= len(b):
-		return it.fail()
-	case b[i] == ']':
-		it.done = true
-	case b[i] == ',':
-		i++
-	default:
+	var ok bool
+	if it.i, it.done, ok = afterValue(b, vend, ']'); !ok {
 		return it.fail()
 	}
-	it.i = i
 	return true
 }
 
