@@ -238,6 +238,12 @@ func (g *generation) newInstance(ctx context.Context) (*instance, *abi.Declarati
 		WithSysNanotime().
 		WithSysNanosleep().
 		WithRandSource(rand.Reader)
+	if !g.set.Trusted {
+		// a start function runs during instantiation, under the call deadline
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.set.CallTimeout)
+		defer cancel()
+	}
 	mod, err := g.rt.InstantiateModule(ctx, g.compiled, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("plugin %s: instantiate: %w", g.name, err)

@@ -88,8 +88,14 @@ func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
 // preempt a guest that computes for long.
 func hostYield(ctx context.Context, _ api.Module, stack []uint64) {
 	inst, _ := ctx.Value(instanceKey{}).(*instance)
-	if inst != nil && inst.deadline != 0 && time.Now().UnixNano() > inst.deadline {
-		inst.ctx.fired.Store(true)
+	switch {
+	case inst != nil:
+		if inst.deadline != 0 && time.Now().UnixNano() > inst.deadline {
+			inst.ctx.fired.Store(true)
+			panic(errCallDeadline)
+		}
+	case ctx.Err() != nil:
+		// the module's start function, run by the instantiation
 		panic(errCallDeadline)
 	}
 	stack[0] = yieldFuel

@@ -37,6 +37,8 @@ func TestLoadErrors(t *testing.T) {
 			"plugin p: imports function edged_v1.log has signature (i32) -> i32, want (i32, i32, i32) -> ()"},
 		{"unknown module", map[string][]byte{"p.wasm": guest{decl: ok.decl,
 			imports: `(import "env" "f" (func))`}.build(t)}, `plugin p: imports module "env", which is not available`},
+		{"imports the host's internal module", map[string][]byte{"p.wasm": guest{decl: ok.decl,
+			imports: `(import "edged_internal" "yield" (func (result i32)))`}.build(t)}, `plugin p: imports module "edged_internal", which is not available`},
 		{"namespace claimed twice", map[string][]byte{"one.wasm": ok.build(t), "two.wasm": ok.build(t)},
 			`plugins one and two both declare namespace "/a"`},
 		{"pattern claimed twice", map[string][]byte{
@@ -134,6 +136,20 @@ func TestFaults(t *testing.T) {
 			c.Send(`42/wat,9["echo","still"]`)
 			c.Expect(`43/wat,9["still"]`)
 		})
+	}
+}
+
+// TestStartFunctionDeadline: a module whose start function (run by the
+// instantiation, before any edged call) never returns fails to load at the
+// call deadline, instead of hanging the load.
+func TestStartFunctionDeadline(t *testing.T) {
+	g := guest{decl: `{"namespaces":["/a"],"events":["x"]}`, extra: `(func $spin (loop $l (br $l))) (start $spin)`}
+	_, err := startEnv(t, map[string][]byte{"p.wasm": g.build(t), "p.json": []byte(`{"call_timeout_ms": 100}`)})
+	if err == nil {
+		t.Fatal("load succeeded")
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "plugin p: instantiate: ") || !strings.Contains(msg, errCallDeadline.Error()) {
+		t.Fatalf("error %q, want the instantiation stopped at its deadline", msg)
 	}
 }
 
