@@ -304,7 +304,7 @@ func (inst *instance) invoke(f api.Function, stack []uint64) (ok bool, err error
 	err = f.CallWithStack(&inst.ctx, stack)
 	ok = inst.ctx.disarm()
 	if err != nil && inst.ctx.fired.Load() {
-		err = fmt.Errorf("call ran past its deadline (call_timeout_ms %d): %w", inst.g.set.CallTimeout.Milliseconds(), context.DeadlineExceeded)
+		err = inst.deadlineError()
 	}
 	return ok, err
 }
@@ -312,12 +312,17 @@ func (inst *instance) invoke(f api.Function, stack []uint64) (ok bool, err error
 // errCallDeadline stops an instrumented guest that yields past its deadline.
 var errCallDeadline = errors.New("call ran past its deadline")
 
+// deadlineError is the error of a call of inst that ran past its deadline.
+func (inst *instance) deadlineError() error {
+	return fmt.Errorf("%w (call_timeout_ms %d): %w", errCallDeadline, inst.g.set.CallTimeout.Milliseconds(), context.DeadlineExceeded)
+}
+
 // invokeOnce is invoke for the init calls: a deadline that fired is an
 // error even when the call returned.
 func (inst *instance) invokeOnce(f api.Function, stack []uint64) error {
 	ok, err := inst.invoke(f, stack)
 	if err == nil && !ok {
-		err = fmt.Errorf("call ran past its deadline (call_timeout_ms %d): %w", inst.g.set.CallTimeout.Milliseconds(), context.DeadlineExceeded)
+		err = inst.deadlineError()
 	}
 	return err
 }
